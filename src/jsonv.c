@@ -1,0 +1,197 @@
+/*
+ * jsonv — strict request-body reading on top of jansson.
+ */
+#include "jsonv.h"
+
+#include <string.h>
+
+#include "limits.h"
+#include "util.h"
+
+static bool depth_ok(json_t *v, unsigned depth)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+
+	if (depth > limits.depth_max)
+		return false;
+	if (json_is_object(v)) {
+		json_object_foreach(v, key, child)
+		{
+			if (!depth_ok(child, depth + 1))
+				return false;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+		{
+			if (!depth_ok(child, depth + 1))
+				return false;
+		}
+	}
+	return true;
+}
+
+bool jsonv_parse_object(const char *body, size_t len, json_t **out, struct err *e)
+{
+	json_error_t jerr;
+	json_t *v;
+
+	if (len == 0) {
+		*out = json_object();
+		return true;
+	}
+	v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!v)
+		return err_set(e, 400, "invalid_json", "The body is not valid JSON: %s (line %d).",
+		               jerr.text, jerr.line);
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return err_set(e, 400, "invalid_json", "The body must be a JSON object.");
+	}
+	if (!depth_ok(v, 1)) {
+		json_decref(v);
+		return err_set(e, 400, "too_deep", "The body nests deeper than %u levels.",
+		               limits.depth_max);
+	}
+	*out = v;
+	return true;
+}
+
+bool jsonv_only(json_t *obj, const char *const *allowed, struct err *e)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		size_t i = 0;
+
+		while (allowed[i] && strcmp(allowed[i], key) != 0)
+			i++;
+		if (!allowed[i])
+			return err_set(e, 400, "unknown_field",
+			               "The field \"%.64s\" is not accepted here.", key);
+	}
+	return true;
+}
+
+bool jsonv_str(json_t *obj, const char *key, size_t max, bool required, const char **out,
+               struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v)) {
+		if (required)
+			return err_set(e, 400, "missing_field", "The field \"%s\" is required.",
+			               key);
+		return true;
+	}
+	if (!json_is_string(v))
+		return err_set(e, 400, "wrong_type", "The field \"%s\" must be a string.", key);
+	if (json_string_length(v) > max)
+		return err_set(e, 400, "too_long", "The field \"%s\" is longer than %zu bytes.",
+		               key, max);
+	if (required && json_string_length(v) == 0)
+		return err_set(e, 400, "missing_field", "The field \"%s\" must not be empty.", key);
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return err_set(e, 400, "invalid_string", "The field \"%s\" contains a NUL byte.",
+		               key);
+	*out = json_string_value(v);
+	return true;
+}
+
+bool jsonv_bool(json_t *obj, const char *key, bool *present, bool *out, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*present = false;
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_boolean(v))
+		return err_set(e, 400, "wrong_type", "The field \"%s\" must be true or false.",
+		               key);
+	*present = true;
+	*out = json_is_true(v);
+	return true;
+}
+
+bool jsonv_value_id(json_t *v, int64_t *out)
+{
+	if (json_is_integer(v) && json_integer_value(v) > 0) {
+		*out = json_integer_value(v);
+		return true;
+	}
+	if (json_is_string(v))
+		return util_parse_i64(json_string_value(v), 1, INT64_MAX, out);
+	return false;
+}
+
+bool jsonv_id(json_t *obj, const char *key, bool required, int64_t *out, bool *present,
+              struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (present)
+		*present = v != NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return err_set(e, 400, "missing_field", "The field \"%s\" is required.",
+			               key);
+		return true;
+	}
+	if (!jsonv_value_id(v, out))
+		return err_set(e, 400, "wrong_type", "The field \"%s\" must be a positive id.",
+		               key);
+	return true;
+}
+
+bool jsonv_obj(json_t *obj, const char *key, json_t **out, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_object(v))
+		return err_set(e, 400, "wrong_type", "The field \"%s\" must be an object.", key);
+	if (json_object_size(v) > limits.array_max)
+		return err_set(e, 400, "too_many_items", "The field \"%s\" has more than %zu keys.",
+		               key, limits.array_max);
+	*out = v;
+	return true;
+}
+
+bool jsonv_str_array(json_t *obj, const char *key, size_t max, json_t **out, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+	json_t *item;
+	size_t i;
+
+	if (!v || json_is_null(v))
+		return true;
+	if (!json_is_array(v))
+		return err_set(e, 400, "wrong_type", "The field \"%s\" must be an array.", key);
+	if (json_array_size(v) > limits.array_max)
+		return err_set(e, 400, "too_many_items",
+		               "The field \"%s\" has more than %zu items.", key, limits.array_max);
+	json_array_foreach(v, i, item)
+	{
+		if (!json_is_string(item) || json_string_length(item) == 0)
+			return err_set(e, 400, "wrong_type",
+			               "Every item of \"%s\" must be a non-empty string.", key);
+		if (json_string_length(item) > max)
+			return err_set(e, 400, "too_long",
+			               "An item of \"%s\" is longer than %zu bytes.", key, max);
+	}
+	*out = v;
+	return true;
+}
+
+bool jsonv_utf8(const char *s, size_t len)
+{
+	json_t *v = json_stringn(s, len);
+	bool ok = v != NULL && strlen(json_string_value(v)) == len;
+
+	json_decref(v);
+	return ok;
+}

@@ -1,0 +1,175 @@
+/*
+ * router — route matching and the steps every request shares.
+ */
+#include "router.h"
+
+#include <string.h>
+
+#include "auth.h"
+#include "log.h"
+#include "mem.h"
+#include "util.h"
+
+static const char *db_url;
+static __thread struct db *thread_db;
+
+static const struct route *const tables[] = {api_customer_routes, admin_schema_routes,
+                                             admin_group_routes, admin_customer_routes,
+                                             admin_org_routes};
+
+void router_init(const char *url)
+{
+	db_url = url;
+}
+
+void router_thread_done(void)
+{
+	db_close(thread_db);
+	thread_db = NULL;
+}
+
+static bool connect_db(struct req *r)
+{
+	char msg[256];
+
+	if (!thread_db && db_open(db_url, &thread_db, msg, sizeof(msg)) != DB_OK) {
+		log_error("database: %s", msg);
+		thread_db = NULL;
+		return err_storage(&r->err);
+	}
+	r->db = thread_db;
+	return true;
+}
+
+/* Does one path segment (up to '/' or the end) match the pattern's? */
+static bool match_segment(const char **pat, const char **path, int64_t *ids, int *nids)
+{
+	const char *p = *pat;
+	const char *s = *path;
+	size_t plen = strcspn(p, "/");
+	size_t slen = strcspn(s, "/");
+	char num[24];
+
+	if (plen == 2 && p[0] == '{' && p[1] == '}') {
+		if (slen == 0 || slen >= sizeof(num) || *nids >= REQ_PATH_IDS)
+			return false;
+		memcpy(num, s, slen);
+		num[slen] = '\0';
+		if (!util_parse_i64(num, 1, INT64_MAX, &ids[*nids]))
+			return false;
+		(*nids)++;
+	} else if (plen != slen || memcmp(p, s, slen) != 0) {
+		return false;
+	}
+	*pat = p + plen;
+	*path = s + slen;
+	return true;
+}
+
+/* Match a whole path; a trailing slash on either side is ignored. */
+static bool match_path(const char *pat, const char *path, int64_t *ids)
+{
+	int nids = 0;
+
+	while (*pat == '/' && *path == '/') {
+		pat++;
+		path++;
+		if (*pat == '\0' && *path == '\0')
+			return true;
+		if (!match_segment(&pat, &path, ids, &nids))
+			return false;
+	}
+	if (*path == '/' && path[1] == '\0')
+		path++;
+	return *pat == '\0' && *path == '\0';
+}
+
+static bool method_listed(const char *methods, const char *method)
+{
+	size_t n = strlen(method);
+
+	for (const char *p = methods; (p = strstr(p, method)) != NULL; p += n) {
+		if ((p == methods || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+static const struct route *find_route(struct req *r, bool *path_known)
+{
+	*path_known = false;
+	for (size_t t = 0; t < ARRAY_LEN(tables); t++) {
+		for (const struct route *rt = tables[t]; rt->pattern; rt++) {
+			int64_t ids[REQ_PATH_IDS] = {0};
+
+			if (!match_path(rt->pattern, r->path, ids))
+				continue;
+			*path_known = true;
+			if (!method_listed(rt->methods, r->method))
+				continue;
+			memcpy(r->path_ids, ids, sizeof(ids));
+			return rt;
+		}
+	}
+	return NULL;
+}
+
+static bool authorize(struct req *r, const struct route *rt)
+{
+	if (rt->auth == AUTH_NONE)
+		return true;
+	if (rt->auth == AUTH_TOKEN) {
+		if (!auth_token(r))
+			return false;
+		if (rt->writes && !r->who.read_write)
+			return err_set(&r->err, 403, "read_only_token",
+			               "This API token is read-only; use a read_write token to "
+			               "make changes.");
+		return true;
+	}
+	if (!auth_admin(r))
+		return false;
+	if (!domain_role_allows(r->who.role, rt->need))
+		return err_set(&r->err, 403, "forbidden",
+		               "Your role does not allow this; ask an admin of your team.");
+	return true;
+}
+
+/* Run the handler inside the request's transaction. */
+static bool run(struct req *r, const struct route *rt)
+{
+	enum db_rc rc;
+
+	if (!connect_db(r))
+		return false;
+	rc = db_begin(r->db, rt->writes);
+	if (rc != DB_OK)
+		return err_storage(&r->err);
+	if (!authorize(r, rt) || !rt->fn(r)) {
+		db_rollback(r->db);
+		return false;
+	}
+	if (db_commit(r->db) != DB_OK)
+		return err_storage(&r->err);
+	return true;
+}
+
+void router_dispatch(struct req *r)
+{
+	bool path_known;
+	const struct route *rt = find_route(r, &path_known);
+
+	if (!rt) {
+		if (path_known)
+			err_set(&r->err, 405, "method_not_allowed", "%s is not allowed on %s.",
+			        r->method, r->path);
+		else
+			err_set(&r->err, 404, "no_such_route", "There is no API route %s.",
+			        r->path);
+		return;
+	}
+	if (!run(r, rt)) {
+		json_decref(r->reply);
+		r->reply = NULL;
+	}
+}
