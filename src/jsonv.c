@@ -94,9 +94,6 @@ bool jsonv_str(json_t *obj, const char *key, size_t max, bool required, const ch
 		               key, max);
 	if (required && json_string_length(v) == 0)
 		return err_set(e, 400, "missing_field", "The field \"%s\" must not be empty.", key);
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return err_set(e, 400, "invalid_string", "The field \"%s\" contains a NUL byte.",
-		               key);
 	*out = json_string_value(v);
 	return true;
 }
