@@ -40,6 +40,7 @@ struct http_req {
 	bool close_after; /* answer with Connection: close */
 	bool refused;     /* an answer is already decided; ignore the body */
 	size_t body_cap;
+	size_t received; /* body bytes seen, kept or not */
 	char client[64];
 };
 
@@ -205,15 +206,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		h = begin(conn, url, method);
 		*ctx = h;
 		check_headers(h);
-		return MHD_YES;
+		/* A refusal that closes the connection is answered at once, before
+		 * "100 Continue" invites the client to send the body. */
+		return h->close_after ? send_reply(h) : MHD_YES;
 	}
 	if (*upload_size) {
 		append_body(h, upload, *upload_size);
+		h->received += *upload_size;
 		*upload_size = 0;
-		if (!h->close_after)
-			return MHD_YES;
-		/* Over the limit: answer now and close rather than read on. */
-		return send_reply(h);
+		/* libmicrohttpd takes no answer in the middle of a body: past the
+		 * limit the rest is read and dropped, and the 413 follows at its
+		 * end. A client that keeps streaming far past it is cut off. */
+		return h->received > limits.body_max * 4 ? MHD_NO : MHD_YES;
 	}
 	log_set_request_id(h->r.id);
 	if (!h->refused)
@@ -318,6 +322,14 @@ static void describe_bound(struct http_server *s)
 	         host, port);
 }
 
+/* Headers must fit in libmicrohttpd's per-connection pool, and past it the
+ * library answers 431 in HTML. A pool well above our own header limit
+ * lets us answer in JSON; untouched pool pages cost no resident memory. */
+static size_t connection_memory(void)
+{
+	return limits.header_max * 16 + 64 * 1024;
+}
+
 struct http_server *http_start(const char *listen_at, char *msg, size_t msglen)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
@@ -338,9 +350,8 @@ struct http_server *http_start(const char *listen_at, char *msg, size_t msglen)
 	    flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, s->fd, MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 1u,
 	    MHD_OPTION_CONNECTION_LIMIT, limits.connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    limits.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	    (size_t)(limits.header_max + 32 * 1024), MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	    NULL, MHD_OPTION_END);
+	    limits.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, connection_memory(),
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
 	if (!s->daemon) {
 		snprintf(msg, msglen, "the HTTP server did not start on %s", listen_at);
 		close(s->fd);
