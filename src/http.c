@@ -162,10 +162,12 @@ static enum MHD_Result send_reply(struct http_req *h)
 	struct req *r = &h->r;
 	json_t *body = r->err.status ? error_body(&r->err) : r->reply;
 	unsigned status = r->err.status ? r->err.status : r->status;
-	char *text = json_dumps(body ? body : json_object(), JSON_COMPACT);
+	char *json = json_dumps(body ? body : json_object(), JSON_COMPACT);
+	char *text = xasprintf("%s\n", json); /* a final newline, for terminals */
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 
+	free(json);
 	if (r->err.status)
 		json_decref(body);
 	r->status = status;
