@@ -221,16 +221,26 @@ static bool parse_permission(struct req *r, json_t *body, bool required, const c
 	return true;
 }
 
+/* expires_at, bounded by the team's longest token lifetime if it has one
+ * (which is also the default then). */
 static bool parse_expiry(struct req *r, json_t *body, int64_t *expires_at)
 {
 	const char *text = NULL;
+	int64_t max_life = 0, now = util_now();
 
 	*expires_at = 0;
-	if (!jsonv_str(body, "expires_at", 40, false, &text, &r->err))
+	if (!jsonv_str(body, "expires_at", 40, false, &text, &r->err) ||
+	    !req_store_ok(r, store_team_token_policy(r->db, r->who.team_id, &max_life), "team"))
 		return false;
-	if (text && (!util_time_parse(text, expires_at) || *expires_at <= util_now()))
+	if (text && (!util_time_parse(text, expires_at) || *expires_at <= now))
 		return err_set(&r->err, 400, "invalid_expiry",
 		               "\"expires_at\" must be a future time like 2027-01-31T00:00:00Z.");
+	if (max_life && !text)
+		*expires_at = now + max_life;
+	if (max_life && *expires_at > now + max_life)
+		return err_set(&r->err, 400, "invalid_expiry",
+		               "The team allows tokens to live at most %lld days.",
+		               (long long)(max_life / 86400));
 	return true;
 }
 
@@ -314,17 +324,30 @@ static bool token_patch(struct req *r)
 	return ok;
 }
 
+#define GRACE_MAX (7 * 24 * 3600)
+
 static bool token_refresh(struct req *r)
 {
-	int64_t id = r->path_ids[0];
+	static const char *const fields[] = {"grace_seconds", NULL};
+	int64_t id = r->path_ids[0], grace = 0;
 	char text[TOKEN_TEXT_MAX], hash[TOKEN_HASH_HEX], head[TOKEN_SHOW_HEAD + 1], last4[5];
-	json_t *logged = NULL;
+	json_t *body = NULL, *logged = NULL, *g;
 	bool ok;
 
+	if (!admin_body(r, fields, &body))
+		return false;
+	g = json_object_get(body, "grace_seconds");
+	if (g &&
+	    (!json_is_integer(g) || json_integer_value(g) < 0 || json_integer_value(g) > GRACE_MAX))
+		return err_set(&r->err, 400, "invalid_grace",
+		               "\"grace_seconds\" must be a whole number from 0 to %d.", GRACE_MAX);
+	grace = g ? json_integer_value(g) : 0;
 	token_generate(TOKEN_API, text);
 	token_hash(text, hash);
 	token_display(text, head, last4);
-	ok = req_store_ok(r, store_token_rehash(r->db, r->who.team_id, id, hash, head, last4),
+	ok = req_store_ok(r,
+	                  store_token_rehash(r->db, r->who.team_id, id, hash, head, last4,
+	                                     grace ? util_now() + grace : 0),
 	                  "token") &&
 	     reply_token(r, id, 200, text) &&
 	     audit_record_id(r, "token.refresh", "token", id, NULL,

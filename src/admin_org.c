@@ -21,6 +21,45 @@ static bool health(struct req *r)
 	return req_reply(r, 200, json_pack("{si}", "success", 1));
 }
 
+/* the team */
+
+static bool team_get(struct req *r)
+{
+	json_t *o = NULL;
+
+	return req_store_ok(r, store_team_get(r->db, r->who.team_id, &o), "team") &&
+	       req_reply(r, 200, o);
+}
+
+static bool team_patch(struct req *r)
+{
+	static const char *const fields[] = {"name", "token_max_lifetime_days", NULL};
+	const char *name = NULL;
+	json_t *body = NULL, *days, *before = NULL;
+	int64_t life = 0;
+	bool ok;
+
+	if (!admin_body(r, fields, &body) ||
+	    !jsonv_str(body, "name", limits.name_max, false, &name, &r->err))
+		return false;
+	days = json_object_get(body, "token_max_lifetime_days");
+	if (days && !json_is_null(days) &&
+	    (!json_is_integer(days) || json_integer_value(days) < 1 ||
+	     json_integer_value(days) > 3650))
+		return err_set(&r->err, 400, "wrong_type",
+		               "\"token_max_lifetime_days\" must be a whole number from 1 to 3650, "
+		               "or null for no limit.");
+	if (days && json_is_integer(days))
+		life = json_integer_value(days) * 86400;
+	ok = req_store_ok(r, store_team_get(r->db, r->who.team_id, &before), "team") &&
+	     req_store_ok(r, store_team_update(r->db, r->who.team_id, name, days != NULL, life),
+	                  "team") &&
+	     team_get(r) &&
+	     audit_record_id(r, "team.update", "team", r->who.team_id, before, r->reply);
+	json_decref(before);
+	return ok;
+}
+
 /* members */
 
 static bool member_list(struct req *r)
@@ -363,6 +402,8 @@ static bool audit_list(struct req *r)
 
 const struct route admin_org_routes[] = {
     {"GET", "/healthz", AUTH_NONE, false, NEED_READ, health},
+    ADMIN("GET", "/admin/api/team", false, NEED_READ, team_get),
+    ADMIN("PATCH", "/admin/api/team", true, NEED_ADMIN, team_patch),
     ADMIN("GET", "/admin/api/members", false, NEED_READ, member_list),
     ADMIN("POST", "/admin/api/members", true, NEED_ADMIN, member_create),
     ADMIN("GET", "/admin/api/members/{}", false, NEED_READ, member_get),

@@ -50,6 +50,7 @@ bool auth_token(struct req *r)
 	r->who.team_id = c.team_id;
 	r->who.group_id = c.group_id;
 	r->who.read_write = c.read_write;
+	r->who.last_used_at = c.last_used_at;
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "db.h"
 #include "http.h"
 #include "jsonv.h"
@@ -38,6 +39,7 @@ static const char main_help[] =
     "  serve     run the server\n"
     "  init      create a team and its first admin\n"
     "  migrate   bring a database to the newest schema\n"
+    "  audit     verify or export the audit log\n"
     "  help      show this text, or `visor help COMMAND`\n"
     "\n"
     "Each command explains its options with --help.\n";
@@ -68,6 +70,17 @@ static const char init_help[] =
     "  --team NAME           the team's name\n"
     "  --admin-email EMAIL   the first admin's sign-in email\n"
     "  --json                print {team_id, admin_email, password, admin_key}\n";
+
+static const char audit_help[] =
+    "usage: visor audit verify [--db URL]\n"
+    "       visor audit export [--db URL] [--team ID]\n"
+    "\n"
+    "verify  recomputes the audit log's hash chain; exits 1 and names the first\n"
+    "        event that was edited, inserted or removed\n"
+    "export  writes the audit events as JSON lines on standard output\n"
+    "\n"
+    "  --db URL    sqlite:PATH or postgresql://… (default sqlite:visor.db)\n"
+    "  --team ID   only this team's events\n";
 
 static const char migrate_help[] =
     "usage: visor migrate [--db URL]\n"
@@ -361,6 +374,58 @@ static int cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
+static int audit_run(const char *what, const char *url, int64_t team)
+{
+	struct db *db = open_db(url);
+	int64_t count = 0;
+	char msg[256];
+	bool ok;
+
+	if (!db)
+		return 1;
+	if (strcmp(what, "verify") == 0) {
+		ok = audit_verify(db, &count, msg, sizeof(msg));
+		if (ok)
+			printf("The audit log is intact: %lld events.\n", (long long)count);
+		else
+			fprintf(stderr, "visor: the audit log is broken: %s\n", msg);
+	} else {
+		ok = audit_export(db, team, stdout);
+		if (!ok)
+			fprintf(stderr, "visor: the audit log could not be read\n");
+	}
+	db_close(db);
+	return ok ? 0 : 1;
+}
+
+static int cmd_audit(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"team", required_argument, NULL, OPT_TEAM},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *url = default_db;
+	int64_t team = 0;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(audit_help, stdout);
+			return 0;
+		} else if (c == OPT_DB) {
+			url = optarg;
+		} else if (c != OPT_TEAM || !util_parse_i64(optarg, 1, INT64_MAX, &team)) {
+			return usage_error(audit_help, "%s", "bad option or --team value");
+		}
+	}
+	if (optind != argc - 1 ||
+	    (strcmp(argv[optind], "verify") != 0 && strcmp(argv[optind], "export") != 0))
+		return usage_error(audit_help, "%s", "say verify or export");
+	return audit_run(argv[optind], url, team);
+}
+
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -371,6 +436,7 @@ static const struct command commands[] = {
     {"serve", cmd_serve, serve_help},
     {"init", cmd_init, init_help},
     {"migrate", cmd_migrate, migrate_help},
+    {"audit", cmd_audit, audit_help},
 };
 
 static const struct command *find_command(const char *name)

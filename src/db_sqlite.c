@@ -99,6 +99,20 @@ static const char *const migrations[] = {
     "  actor_id INTEGER NOT NULL, action TEXT NOT NULL, object_type TEXT NOT NULL,"
     "  object_id TEXT NOT NULL, before TEXT, after TEXT, request_id TEXT NOT NULL);"
     "CREATE INDEX audit_team_at ON audit_events (team_id, id);",
+
+    /* 2: token lifecycle, signing keys, sealed secrets, the audit chain */
+    "ALTER TABLE api_tokens ADD COLUMN previous_hash TEXT;"
+    "ALTER TABLE api_tokens ADD COLUMN previous_until INTEGER;"
+    "CREATE UNIQUE INDEX api_tokens_previous ON api_tokens (previous_hash);"
+    "ALTER TABLE teams ADD COLUMN token_max_lifetime INTEGER;"
+    "CREATE TABLE signing_keys (id INTEGER PRIMARY KEY,"
+    "  key_id TEXT NOT NULL UNIQUE, team_id INTEGER NOT NULL REFERENCES teams(id),"
+    "  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,"
+    "  sealed_key TEXT NOT NULL, created_at INTEGER NOT NULL, retired_at INTEGER);"
+    "CREATE INDEX signing_keys_group ON signing_keys (group_id);"
+    "ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;"
+    "ALTER TABLE audit_events ADD COLUMN hash TEXT;"
+    "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 
 static const char *sqlite_migrations(int version)

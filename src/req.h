@@ -25,19 +25,22 @@ struct principal {
 	enum actor_kind kind;
 	int64_t id; /* member, admin key or token id */
 	int64_t team_id;
-	int64_t group_id; /* tokens: the group they are fenced to */
-	bool read_write;  /* tokens */
-	enum role role;   /* members and admin keys */
+	int64_t group_id;     /* tokens: the group they are fenced to */
+	bool read_write;      /* tokens */
+	int64_t last_used_at; /* tokens: as recorded, 0 = never */
+	enum role role;       /* members and admin keys */
 };
 
 #define REQ_PATH_IDS 3
+#define REQ_PATH_KEY 72
 
 struct req {
 	struct MHD_Connection *conn;
 	const char *method;
 	const char *path;
-	char id[20]; /* request id, also in the logs and X-Request-Id */
-	int64_t path_ids[REQ_PATH_IDS];
+	char id[20];                    /* request id, also in the logs and X-Request-Id */
+	int64_t path_ids[REQ_PATH_IDS]; /* the "{}" segments of the route */
+	char path_key[REQ_PATH_KEY];    /* the "{key}" segment, if any */
 
 	char *body;
 	size_t body_len;

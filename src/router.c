@@ -8,7 +8,10 @@
 #include "auth.h"
 #include "log.h"
 #include "mem.h"
+#include "store.h"
 #include "util.h"
+
+#define TOUCH_INTERVAL_S 60
 
 static const char *db_url;
 static __thread struct db *thread_db;
@@ -41,8 +44,15 @@ static bool connect_db(struct req *r)
 	return true;
 }
 
-/* Does one path segment (up to '/' or the end) match the pattern's? */
-static bool match_segment(const char **pat, const char **path, int64_t *ids, int *nids)
+struct captures {
+	int64_t ids[REQ_PATH_IDS];
+	int nids;
+	char key[REQ_PATH_KEY];
+};
+
+/* Does one path segment (up to '/' or the end) match the pattern's?
+ * "{}" takes a positive integer id, "{key}" one segment of text. */
+static bool match_segment(const char **pat, const char **path, struct captures *cap)
 {
 	const char *p = *pat;
 	const char *s = *path;
@@ -50,14 +60,19 @@ static bool match_segment(const char **pat, const char **path, int64_t *ids, int
 	size_t slen = strcspn(s, "/");
 	char num[24];
 
-	if (plen == 2 && p[0] == '{' && p[1] == '}') {
-		if (slen == 0 || slen >= sizeof(num) || *nids >= REQ_PATH_IDS)
+	if (plen == 2 && memcmp(p, "{}", 2) == 0) {
+		if (slen == 0 || slen >= sizeof(num) || cap->nids >= REQ_PATH_IDS)
 			return false;
 		memcpy(num, s, slen);
 		num[slen] = '\0';
-		if (!util_parse_i64(num, 1, INT64_MAX, &ids[*nids]))
+		if (!util_parse_i64(num, 1, INT64_MAX, &cap->ids[cap->nids]))
 			return false;
-		(*nids)++;
+		cap->nids++;
+	} else if (plen == 5 && memcmp(p, "{key}", 5) == 0) {
+		if (slen == 0 || slen >= sizeof(cap->key))
+			return false;
+		memcpy(cap->key, s, slen);
+		cap->key[slen] = '\0';
 	} else if (plen != slen || memcmp(p, s, slen) != 0) {
 		return false;
 	}
@@ -67,16 +82,14 @@ static bool match_segment(const char **pat, const char **path, int64_t *ids, int
 }
 
 /* Match a whole path; a trailing slash on either side is ignored. */
-static bool match_path(const char *pat, const char *path, int64_t *ids)
+static bool match_path(const char *pat, const char *path, struct captures *cap)
 {
-	int nids = 0;
-
 	while (*pat == '/' && *path == '/') {
 		pat++;
 		path++;
 		if (*pat == '\0' && *path == '\0')
 			return true;
-		if (!match_segment(&pat, &path, ids, &nids))
+		if (!match_segment(&pat, &path, cap))
 			return false;
 	}
 	if (*path == '/' && path[1] == '\0')
@@ -100,14 +113,15 @@ static const struct route *find_route(struct req *r, bool *path_known)
 	*path_known = false;
 	for (size_t t = 0; t < ARRAY_LEN(tables); t++) {
 		for (const struct route *rt = tables[t]; rt->pattern; rt++) {
-			int64_t ids[REQ_PATH_IDS] = {0};
+			struct captures cap = {0};
 
-			if (!match_path(rt->pattern, r->path, ids))
+			if (!match_path(rt->pattern, r->path, &cap))
 				continue;
 			*path_known = true;
 			if (!method_listed(rt->methods, r->method))
 				continue;
-			memcpy(r->path_ids, ids, sizeof(ids));
+			memcpy(r->path_ids, cap.ids, sizeof(cap.ids));
+			memcpy(r->path_key, cap.key, sizeof(cap.key));
 			return rt;
 		}
 	}
@@ -154,6 +168,18 @@ static bool run(struct req *r, const struct route *rt)
 	return true;
 }
 
+/* Keep a token's last use current to the minute, with at most one write a
+ * minute per token, outside the request's transaction. */
+static void touch_token(struct req *r)
+{
+	int64_t now = util_now();
+
+	if (r->who.kind != ACTOR_TOKEN || now - r->who.last_used_at < TOUCH_INTERVAL_S)
+		return;
+	if (store_token_touch(r->db, r->who.id, now) != STORE_OK)
+		log_warn("could not record the use of token %lld", (long long)r->who.id);
+}
+
 void router_dispatch(struct req *r)
 {
 	bool path_known;
@@ -172,4 +198,5 @@ void router_dispatch(struct req *r)
 		json_decref(r->reply);
 		r->reply = NULL;
 	}
+	touch_token(r);
 }

@@ -16,7 +16,7 @@ enum auth_mode { AUTH_NONE, AUTH_TOKEN, AUTH_ADMIN };
 
 struct route {
 	const char *methods; /* "GET", "POST", "GET POST", … */
-	const char *pattern; /* "/admin/api/groups/{}/tokens": {} captures an id */
+	const char *pattern; /* "/admin/api/groups/{}/tokens": {} captures an id, {key} text */
 	enum auth_mode auth;
 	bool writes;    /* opens a write transaction; read-only tokens are refused */
 	enum need need; /* the least role for the admin API */

@@ -7,7 +7,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "store.h"
+
+static bool record_team(struct db *db, int64_t team_id, const char *team)
+{
+	struct audit_event ev = {
+	    .team_id = team_id,
+	    .actor_type = "system",
+	    .action = "team.create",
+	    .object_type = "team",
+	    .object_id = team,
+	    .request_id = "init",
+	};
+
+	return audit_append(db, &ev) == STORE_OK;
+}
 
 static bool create_all(struct db *db, const char *team, const char *email, struct setup_result *out,
                        char *msg, size_t msglen)
@@ -38,8 +53,7 @@ static bool create_all(struct db *db, const char *team, const char *email, struc
 	if (rc != STORE_OK ||
 	    store_admin_key_create(db, out->team_id, "initial", hash, head, last4, &key) !=
 	        STORE_OK ||
-	    store_audit_insert(db, out->team_id, "system", 0, "team.create", "team", team, NULL,
-	                       NULL, "init") != STORE_OK)
+	    !record_team(db, out->team_id, team))
 		goto storage;
 	return true;
 storage:

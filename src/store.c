@@ -57,16 +57,21 @@ static enum store_rc count(struct db *db, int64_t *n, const char *sql, int64_t a
 
 /* credentials */
 
+/* A token answers to its current secret, and to the one before a refresh
+ * until the grace period ends. The matching hash comes back for the
+ * constant-time compare. */
 static const char token_by_hash[] =
-    "SELECT id, team_id, group_id, permission, expires_at, hash FROM api_tokens "
-    "WHERE hash = $1";
+    "SELECT id, team_id, group_id, permission, expires_at, hash, last_used_at "
+    "FROM api_tokens WHERE hash = $1 "
+    "UNION ALL SELECT id, team_id, group_id, permission, expires_at, previous_hash, "
+    "last_used_at FROM api_tokens WHERE previous_hash = $1 AND previous_until > $2";
 
 enum store_rc store_token_by_hash(struct db *db, const char *hash, struct cred *out)
 {
 	struct db_cur cur;
 	enum store_rc rc = STORE_NOT_FOUND;
 
-	if (db_query(db, &cur, token_by_hash, "t", hash) != DB_OK)
+	if (db_query(db, &cur, token_by_hash, "ti", hash, util_now()) != DB_OK)
 		return STORE_ERROR;
 	if (db_next(&cur)) {
 		out->id = db_int(&cur, 0);
@@ -75,12 +80,19 @@ enum store_rc store_token_by_hash(struct db *db, const char *hash, struct cred *
 		out->read_write = strcmp(db_text(&cur, 3), "read_write") == 0;
 		out->expires_at = db_is_null(&cur, 4) ? 0 : db_int(&cur, 4);
 		util_strlcpy(out->hash, db_text(&cur, 5), sizeof(out->hash));
+		out->last_used_at = db_is_null(&cur, 6) ? 0 : db_int(&cur, 6);
 		rc = STORE_OK;
 	}
 	if (cur.rc != DB_OK)
 		rc = STORE_ERROR;
 	db_done(&cur);
 	return rc;
+}
+
+enum store_rc store_token_touch(struct db *db, int64_t id, int64_t now)
+{
+	return rc_of(db_exec(db, NULL, "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
+	                     "ii", id, now));
 }
 
 enum store_rc store_admin_key_by_hash(struct db *db, const char *hash, struct cred *out)
@@ -137,6 +149,41 @@ enum store_rc store_team_create(struct db *db, const char *name, int64_t *id)
 	              "INSERT INTO teams (name, created_at) VALUES ($1, $2) RETURNING id", "ti",
 	              name, util_now()),
 	    &found);
+}
+
+enum store_rc store_team_token_policy(struct db *db, int64_t team, int64_t *max_life)
+{
+	bool found = false;
+	enum db_rc rc = db_scalar(db, max_life, &found,
+	                          "SELECT token_max_lifetime FROM teams WHERE id = $1", "i", team);
+
+	if (rc != DB_OK)
+		return rc_of(rc);
+	return found ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum store_rc store_team_get(struct db *db, int64_t team, json_t **out)
+{
+	json_t *rows = NULL;
+	enum db_rc rc = db_rows_json(db, &rows,
+	                             "SELECT id, name, token_max_lifetime / 86400 AS "
+	                             "token_max_lifetime_days, created_at FROM teams WHERE id = $1",
+	                             "i", team);
+
+	return first_json(rc, rows, out);
+}
+
+enum store_rc store_team_update(struct db *db, int64_t team, const char *name, bool set_life,
+                                int64_t max_life)
+{
+	int64_t n = 0;
+	enum db_rc rc =
+	    db_exec(db, &n,
+	            "UPDATE teams SET name = COALESCE($2, name), token_max_lifetime = "
+	            "CASE WHEN $3 = 1 THEN $4 ELSE token_max_lifetime END WHERE id = $1",
+	            "itin", team, name, (int64_t)set_life, max_life);
+
+	return one_row(rc, n);
 }
 
 enum store_rc store_member_create(struct db *db, int64_t team, const char *email, enum role role,
@@ -649,7 +696,7 @@ enum store_rc store_token_create(struct db *db, int64_t team, int64_t group, con
 
 #define TOKEN_COLS                                                                                 \
 	"SELECT id, group_id, name, permission, head AS prefix, last4 AS last_four, created_at, "  \
-	"expires_at, last_used_at FROM api_tokens "
+	"expires_at, last_used_at, previous_until AS grace_ends_at FROM api_tokens "
 
 enum store_rc store_token_get(struct db *db, int64_t team, int64_t id, json_t **out)
 {
@@ -689,13 +736,15 @@ enum store_rc store_token_update(struct db *db, int64_t team, int64_t id, const 
 }
 
 enum store_rc store_token_rehash(struct db *db, int64_t team, int64_t id, const char *hash,
-                                 const char *head, const char *last4)
+                                 const char *head, const char *last4, int64_t grace_until)
 {
 	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n,
-	                        "UPDATE api_tokens SET hash = $3, head = $4, last4 = $5 "
-	                        "WHERE team_id = $1 AND id = $2",
-	                        "iittt", team, id, hash, head, last4);
+	enum db_rc rc =
+	    db_exec(db, &n,
+	            "UPDATE api_tokens SET previous_hash = CASE WHEN $6 > 0 THEN hash "
+	            "ELSE NULL END, previous_until = CASE WHEN $6 > 0 THEN $6 ELSE NULL "
+	            "END, hash = $3, head = $4, last4 = $5 WHERE team_id = $1 AND id = $2",
+	            "iittti", team, id, hash, head, last4, grace_until);
 
 	return one_row(rc, n);
 }
@@ -1131,19 +1180,70 @@ enum store_rc store_level_delete(struct db *db, int64_t team, int64_t id)
 
 /* audit */
 
-enum store_rc store_audit_insert(struct db *db, int64_t team, const char *actor_type,
-                                 int64_t actor_id, const char *action, const char *object_type,
-                                 const char *object_id, const char *before, const char *after,
-                                 const char *request_id)
+enum store_rc store_audit_head(struct db *db, char hash[65])
 {
-	return rc_of(db_exec(db, NULL,
-	                     "INSERT INTO audit_events (team_id, at, actor_type, actor_id, action, "
-	                     "object_type, object_id, before, after, request_id) "
-	                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-	                     "iitittttt"
-	                     "t",
-	                     team, util_now(), actor_type, actor_id, action, object_type, object_id,
-	                     before, after, request_id));
+	struct db_cur cur;
+
+	hash[0] = '\0';
+	if (db_query(db, &cur, "SELECT value FROM settings WHERE name = 'audit_head'", "") != DB_OK)
+		return STORE_ERROR;
+	if (db_next(&cur))
+		util_strlcpy(hash, db_text(&cur, 0), 65);
+	db_done(&cur);
+	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+}
+
+enum store_rc store_audit_insert(struct db *db, const struct audit_event *ev)
+{
+	enum db_rc rc;
+
+	rc = db_exec(db, NULL,
+	             "INSERT INTO audit_events (team_id, at, actor_type, actor_id, action, "
+	             "object_type, object_id, before, after, request_id, prev_hash, hash) "
+	             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	             "iititttttt"
+	             "tt",
+	             ev->team_id, ev->at, ev->actor_type, ev->actor_id, ev->action, ev->object_type,
+	             ev->object_id, ev->before, ev->after, ev->request_id, ev->prev_hash, ev->hash);
+	if (rc == DB_OK)
+		rc = db_exec(db, NULL,
+		             "INSERT INTO settings (name, value) VALUES ('audit_head', $1) "
+		             "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+		             "t", ev->hash);
+	return rc_of(rc);
+}
+
+enum store_rc store_audit_scan(struct db *db, int64_t team,
+                               bool (*fn)(void *ctx, const struct audit_event *ev), void *ctx)
+{
+	struct db_cur cur;
+	struct audit_event ev;
+	bool go = true;
+
+	if (db_query(db, &cur,
+	             "SELECT team_id, at, actor_type, actor_id, action, object_type, object_id, "
+	             "before, after, request_id, prev_hash, hash, id FROM audit_events "
+	             "WHERE $1 = 0 OR team_id = $1 ORDER BY id",
+	             "i", team) != DB_OK)
+		return STORE_ERROR;
+	while (go && db_next(&cur)) {
+		ev.team_id = db_int(&cur, 0);
+		ev.at = db_int(&cur, 1);
+		ev.actor_type = db_text(&cur, 2);
+		ev.actor_id = db_int(&cur, 3);
+		ev.action = db_text(&cur, 4);
+		ev.object_type = db_text(&cur, 5);
+		ev.object_id = db_text(&cur, 6);
+		ev.before = db_is_null(&cur, 7) ? NULL : db_text(&cur, 7);
+		ev.after = db_is_null(&cur, 8) ? NULL : db_text(&cur, 8);
+		ev.request_id = db_text(&cur, 9);
+		util_strlcpy(ev.prev_hash, db_is_null(&cur, 10) ? "" : db_text(&cur, 10), 65);
+		util_strlcpy(ev.hash, db_is_null(&cur, 11) ? "" : db_text(&cur, 11), 65);
+		ev.id = db_int(&cur, 12);
+		go = fn(ctx, &ev);
+	}
+	db_done(&cur);
+	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
 }
 
 enum store_rc store_audit_list(struct db *db, int64_t team, const char *actor_type,

@@ -28,10 +28,11 @@ struct page {
 struct cred {
 	int64_t id;
 	int64_t team_id;
-	int64_t group_id;   /* API tokens */
-	bool read_write;    /* API tokens */
-	int64_t expires_at; /* API tokens; 0 = never */
-	enum role role;     /* members and admin keys */
+	int64_t group_id;     /* API tokens */
+	bool read_write;      /* API tokens */
+	int64_t expires_at;   /* API tokens; 0 = never */
+	int64_t last_used_at; /* API tokens; 0 = never */
+	enum role role;       /* members and admin keys */
 	char hash[65];
 };
 
@@ -64,6 +65,11 @@ enum store_rc store_member_login(struct db *db, const char *email, struct cred *
                                  char **password_hash);
 
 /* teams, members, admin keys */
+/* The longest lifetime of a new API token in seconds (0: no limit). */
+enum store_rc store_team_token_policy(struct db *db, int64_t team, int64_t *max_life);
+enum store_rc store_team_get(struct db *db, int64_t team, json_t **out);
+enum store_rc store_team_update(struct db *db, int64_t team, const char *name, bool set_life,
+                                int64_t max_life);
 enum store_rc store_team_create(struct db *db, const char *name, int64_t *id);
 enum store_rc store_member_create(struct db *db, int64_t team, const char *email, enum role role,
                                   const char *pw_hash, int64_t *id);
@@ -137,8 +143,11 @@ enum store_rc store_token_list(struct db *db, int64_t team, int64_t group, struc
                                json_t **items, int64_t *total);
 enum store_rc store_token_update(struct db *db, int64_t team, int64_t id, const char *name,
                                  const char *permission);
+/* A new secret; the old one keeps working until grace_until (0: not at all). */
 enum store_rc store_token_rehash(struct db *db, int64_t team, int64_t id, const char *hash,
-                                 const char *head, const char *last4);
+                                 const char *head, const char *last4, int64_t grace_until);
+/* Record use, outside the request's transaction. */
+enum store_rc store_token_touch(struct db *db, int64_t id, int64_t now);
 enum store_rc store_token_delete(struct db *db, int64_t team, int64_t id);
 
 /* customers */
@@ -183,10 +192,30 @@ enum store_rc store_level_update(struct db *db, int64_t team, int64_t id, const 
 enum store_rc store_level_delete(struct db *db, int64_t team, int64_t id);
 
 /* audit */
-enum store_rc store_audit_insert(struct db *db, int64_t team, const char *actor_type,
-                                 int64_t actor_id, const char *action, const char *object_type,
-                                 const char *object_id, const char *before, const char *after,
-                                 const char *request_id);
+/* One audit event as stored; texts are borrowed. */
+struct audit_event {
+	int64_t id; /* filled by store_audit_scan */
+	int64_t team_id;
+	int64_t at;
+	const char *actor_type;
+	int64_t actor_id;
+	const char *action;
+	const char *object_type;
+	const char *object_id;
+	const char *before; /* JSON text or NULL */
+	const char *after;  /* JSON text or NULL */
+	const char *request_id;
+	char prev_hash[65]; /* the chain: the previous event's hash ("" first) */
+	char hash[65];
+};
+
+/* The hash of the newest event ("" when there is none). */
+enum store_rc store_audit_head(struct db *db, char hash[65]);
+/* Append an event and make it the head of the chain. */
+enum store_rc store_audit_insert(struct db *db, const struct audit_event *ev);
+/* Call fn on each event of a team (0: all) in order, until it returns false. */
+enum store_rc store_audit_scan(struct db *db, int64_t team,
+                               bool (*fn)(void *ctx, const struct audit_event *ev), void *ctx);
 enum store_rc store_audit_list(struct db *db, int64_t team, const char *actor_type,
                                int64_t actor_id, const char *object_type, const char *object_id,
                                int64_t since, struct page pg, json_t **items, int64_t *total);
