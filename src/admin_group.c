@@ -46,8 +46,7 @@ static bool group_list(struct req *r)
 	if (!admin_page(r, &pg) ||
 	    !req_store_ok(r, store_group_list(r->db, r->who.team_id, pg, &items, &total), "group"))
 		return false;
-	json_array_foreach(items, i, item)
-	{
+	json_array_foreach (items, i, item) {
 		json_t *ds = NULL;
 
 		if (!req_store_ok(r,

@@ -334,8 +334,7 @@ static bool level_patch(struct req *r)
 	                  "hierarchy level") ||
 	    !req_store_ok(r, store_level_list(r->db, r->who.team_id, &items), "hierarchy level"))
 		return false;
-	json_array_foreach(items, i, item)
-	{
+	json_array_foreach (items, i, item) {
 		if (json_integer_value(json_object_get(item, "id")) == id)
 			break;
 	}

@@ -4,11 +4,14 @@
  * a write-only column and never come back out (rule 9); reads list only
  * their names in "secret_fields".
  */
+#include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin.h"
 #include "audit.h"
 #include "jsonv.h"
+#include "keyring.h"
 #include "limits.h"
 #include "router.h"
 
@@ -131,17 +134,18 @@ static bool schema_delete(struct req *r)
 
 /* data sources */
 
-/* Split config into public settings and secrets; old secrets (on update)
- * are kept unless the new config names them again (null removes one). */
+/* Split config into public settings and secrets (sealed under the master
+ * key); old secrets (on update) are kept unless the new config names them
+ * again (null removes one). */
 static bool split_config(struct req *r, json_t *config, json_t *old_secrets, char **pub, char **sec,
                          char **names)
 {
 	json_t *p = json_object(), *s = old_secrets ? json_deep_copy(old_secrets) : json_object();
 	json_t *n = json_array(), *v;
 	const char *key;
+	char *text;
 
-	json_object_foreach(config, key, v)
-	{
+	json_object_foreach (config, key, v) {
 		if (!is_secret_key(key))
 			json_object_set(p, key, v);
 		else if (json_is_null(v))
@@ -149,14 +153,38 @@ static bool split_config(struct req *r, json_t *config, json_t *old_secrets, cha
 		else
 			json_object_set(s, key, v);
 	}
-	json_object_foreach(s, key, v) json_array_append_new(n, json_string(key));
+	json_object_foreach (s, key, v)
+		json_array_append_new(n, json_string(key));
+	text = json_dumps(s, JSON_COMPACT);
 	*pub = json_dumps(p, JSON_COMPACT);
-	*sec = json_dumps(s, JSON_COMPACT);
+	*sec = keyring_seal(text);
 	*names = json_dumps(n, JSON_COMPACT);
+	sodium_memzero(text, strlen(text));
+	free(text);
 	json_decref(p);
 	json_decref(s);
 	json_decref(n);
 	return true;
+}
+
+/* A data source's secrets, unsealed, as an object (new reference). */
+static bool load_secrets(struct req *r, int64_t id, json_t **out)
+{
+	char *sealed = NULL, *plain = NULL;
+	bool ok;
+
+	ok = req_store_ok(r, store_ds_secrets(r->db, r->who.team_id, id, &sealed), "data source");
+	if (ok && !keyring_unseal(sealed, &plain))
+		ok = err_set(&r->err, 500, "secrets_unreadable",
+		             "This data source's secrets do not open under the master key.");
+	if (ok)
+		*out = json_loads(plain, 0, NULL);
+	ok = ok && *out;
+	if (plain)
+		sodium_memzero(plain, strlen(plain));
+	free(plain);
+	free(sealed);
+	return ok;
 }
 
 static bool reply_ds(struct req *r, int64_t id, unsigned status)
@@ -232,7 +260,7 @@ static bool ds_patch(struct req *r)
 
 	ok = admin_body(r, fields, &body) && ds_fields(r, body, false, &name, &type, &config) &&
 	     req_store_ok(r, store_ds_get(r->db, r->who.team_id, id, &before), "data source") &&
-	     req_store_ok(r, store_ds_secrets(r->db, r->who.team_id, id, &secrets), "data source");
+	     load_secrets(r, id, &secrets);
 	if (ok) {
 		merged = config ? json_incref(config)
 		                : json_deep_copy(json_object_get(before, "config"));

@@ -359,8 +359,8 @@ static bool list_group_tags(struct req *r)
 		json_decref(out);
 		return false;
 	}
-	json_array_foreach(rows, i, row)
-	    json_array_append_new(out, json_pack("{sO}", "name", json_object_get(row, "name")));
+	json_array_foreach (rows, i, row)
+		json_array_append_new(out, json_pack("{sO}", "name", json_object_get(row, "name")));
 	json_decref(rows);
 	return req_reply(r, 200, json_pack("{si so}", "success", 1, "group_tags", out));
 }

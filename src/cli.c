@@ -17,6 +17,7 @@
 #include "db.h"
 #include "http.h"
 #include "jsonv.h"
+#include "keyring.h"
 #include "limits.h"
 #include "log.h"
 #include "mem.h"
@@ -40,6 +41,7 @@ static const char main_help[] =
     "  init      create a team and its first admin\n"
     "  migrate   bring a database to the newest schema\n"
     "  audit     verify or export the audit log\n"
+    "  rekey     re-seal stored secrets under a new master key\n"
     "  help      show this text, or `visor help COMMAND`\n"
     "\n"
     "Each command explains its options with --help.\n";
@@ -48,6 +50,8 @@ static const char serve_help[] =
     "usage: visor serve [--db URL] [--listen ADDR:PORT] [options]\n"
     "\n"
     "  --db URL              sqlite:PATH or postgresql://… (default sqlite:visor.db)\n"
+    "  --key-file PATH       the master key (default: PATH.key beside a SQLite database;\n"
+    "                        VISOR_MASTER_KEY overrides)\n"
     "  --listen ADDR:PORT    address to listen on (default 127.0.0.1:8080)\n"
     "  --threads N           HTTP worker threads (default: one per core)\n"
     "  --max-body BYTES      largest request body (default 1048576)\n"
@@ -69,7 +73,10 @@ static const char init_help[] =
     "  --db URL              sqlite:PATH or postgresql://… (default sqlite:visor.db)\n"
     "  --team NAME           the team's name\n"
     "  --admin-email EMAIL   the first admin's sign-in email\n"
-    "  --json                print {team_id, admin_email, password, admin_key}\n";
+    "  --json                print {team_id, admin_email, password, admin_key}\n"
+    "  --key-file PATH       the master key, created (mode 0600) if missing (default:\n"
+    "                        PATH.key beside a SQLite database; VISOR_MASTER_KEY\n"
+    "                        overrides)\n";
 
 static const char audit_help[] =
     "usage: visor audit verify [--db URL]\n"
@@ -116,6 +123,26 @@ static struct db *open_db(const char *url)
 	return db;
 }
 
+/* Open, migrate, and load the master key (creating its file if allowed). */
+static struct db *open_keyed_db(const char *url, const char *key_file, bool create)
+{
+	struct db *db = open_db(url);
+	char path[1024], msg[512];
+
+	if (!db)
+		return NULL;
+	if (!key_file) {
+		keyring_default_file(url, path, sizeof(path));
+		key_file = path;
+	}
+	if (!keyring_open(db, key_file, create, msg, sizeof(msg))) {
+		fprintf(stderr, "visor: %s\n", msg);
+		db_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 static bool parse_size(const char *arg, int64_t min, int64_t max, int64_t *out)
 {
 	return util_parse_i64(arg, min, max, out);
@@ -136,6 +163,8 @@ enum serve_opt {
 	OPT_TEAM,
 	OPT_EMAIL,
 	OPT_JSON,
+	OPT_KEY_FILE,
+	OPT_NEW_KEY_FILE,
 };
 
 struct serve_args {
@@ -143,6 +172,7 @@ struct serve_args {
 	const char *listen;
 	const char *event_log;
 	const char *access_log;
+	const char *key_file;
 	bool access_json;
 };
 
@@ -179,6 +209,7 @@ static int parse_serve(int argc, char **argv, struct serve_args *a)
 {
 	static const struct option opts[] = {
 	    {"db", required_argument, NULL, OPT_DB},
+	    {"key-file", required_argument, NULL, OPT_KEY_FILE},
 	    {"listen", required_argument, NULL, OPT_LISTEN},
 	    {"threads", required_argument, NULL, OPT_THREADS},
 	    {"max-body", required_argument, NULL, OPT_MAX_BODY},
@@ -199,6 +230,8 @@ static int parse_serve(int argc, char **argv, struct serve_args *a)
 			return -1;
 		} else if (c == OPT_DB) {
 			a->db = optarg;
+		} else if (c == OPT_KEY_FILE) {
+			a->key_file = optarg;
 		} else if (c == OPT_LISTEN) {
 			a->listen = optarg;
 		} else if (c == OPT_LEVEL) {
@@ -237,7 +270,7 @@ static int wait_for_signal(void)
 
 static int cmd_serve(int argc, char **argv)
 {
-	struct serve_args a = {default_db, "127.0.0.1:8080", NULL, NULL, false};
+	struct serve_args a = {default_db, "127.0.0.1:8080", NULL, NULL, NULL, false};
 	struct http_server *server;
 	struct db *db;
 	char msg[512];
@@ -250,7 +283,7 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "visor: cannot open a log file\n");
 		return 1;
 	}
-	db = open_db(a.db);
+	db = open_keyed_db(a.db, a.key_file, false);
 	if (!db)
 		return 1;
 	db_close(db);
@@ -302,10 +335,11 @@ static int cmd_init(int argc, char **argv)
 	    {"team", required_argument, NULL, OPT_TEAM},
 	    {"admin-email", required_argument, NULL, OPT_EMAIL},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"key-file", required_argument, NULL, OPT_KEY_FILE},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *url = default_db, *team = NULL, *email = NULL;
+	const char *url = default_db, *team = NULL, *email = NULL, *key_file = NULL;
 	struct setup_result res;
 	bool as_json = false;
 	struct db *db;
@@ -324,6 +358,8 @@ static int cmd_init(int argc, char **argv)
 			email = optarg;
 		} else if (c == OPT_JSON) {
 			as_json = true;
+		} else if (c == OPT_KEY_FILE) {
+			key_file = optarg;
 		} else {
 			return usage_error(init_help, "%s", "unknown option");
 		}
@@ -333,7 +369,7 @@ static int cmd_init(int argc, char **argv)
 	if (!email || !strchr(email, '@') || strlen(email) > limits.id_max ||
 	    !jsonv_utf8(email, strlen(email)))
 		return usage_error(init_help, "%s", "--admin-email needs an email address");
-	db = open_db(url);
+	db = open_keyed_db(url, key_file, true);
 	if (!db)
 		return 1;
 	if (!setup_team(db, team, email, &res, msg, sizeof(msg))) {
@@ -426,6 +462,62 @@ static int cmd_audit(int argc, char **argv)
 	return audit_run(argv[optind], url, team);
 }
 
+static const char rekey_help[] =
+    "usage: visor rekey [--db URL] [--key-file PATH] --new-key-file PATH\n"
+    "\n"
+    "Re-seals every data source secret and signing key under a new master key,\n"
+    "in one transaction. The new key comes from VISOR_NEW_MASTER_KEY or from\n"
+    "--new-key-file (created, mode 0600, if missing). Restart the servers with\n"
+    "the new key afterwards.\n"
+    "\n"
+    "  --db URL              sqlite:PATH or postgresql://… (default sqlite:visor.db)\n"
+    "  --key-file PATH       the current master key (default: PATH.key beside a SQLite\n"
+    "                        database; VISOR_MASTER_KEY overrides)\n"
+    "  --new-key-file PATH   the new master key\n";
+
+static int cmd_rekey(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, OPT_DB},
+	    {"key-file", required_argument, NULL, OPT_KEY_FILE},
+	    {"new-key-file", required_argument, NULL, OPT_NEW_KEY_FILE},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *url = default_db, *key_file = NULL, *new_file = NULL;
+	struct db *db;
+	char msg[512];
+	int c, count = 0;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			fputs(rekey_help, stdout);
+			return 0;
+		} else if (c == OPT_DB) {
+			url = optarg;
+		} else if (c == OPT_KEY_FILE) {
+			key_file = optarg;
+		} else if (c == OPT_NEW_KEY_FILE) {
+			new_file = optarg;
+		} else {
+			return usage_error(rekey_help, "%s", "unknown option");
+		}
+	}
+	if (!new_file && !getenv("VISOR_NEW_MASTER_KEY"))
+		return usage_error(rekey_help, "%s", "--new-key-file PATH is required");
+	db = open_keyed_db(url, key_file, false);
+	if (!db)
+		return 1;
+	if (!keyring_rekey(db, new_file, &count, msg, sizeof(msg))) {
+		fprintf(stderr, "visor: %s\n", msg);
+		db_close(db);
+		return 1;
+	}
+	db_close(db);
+	printf("Re-sealed %d value(s) under the new master key.\n", count);
+	return 0;
+}
+
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
@@ -433,10 +525,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"serve", cmd_serve, serve_help},
-    {"init", cmd_init, init_help},
-    {"migrate", cmd_migrate, migrate_help},
-    {"audit", cmd_audit, audit_help},
+    {"serve", cmd_serve, serve_help},       {"init", cmd_init, init_help},
+    {"migrate", cmd_migrate, migrate_help}, {"audit", cmd_audit, audit_help},
+    {"rekey", cmd_rekey, rekey_help},
 };
 
 static const struct command *find_command(const char *name)

@@ -98,8 +98,7 @@ static bool parse_mapping(struct req *r, json_t *v, struct mapping *out)
 	if (json_object_size(v) > limits.array_max)
 		return err_set(&r->err, 400, "too_many_items",
 		               "\"mapping\" has more than %zu entries.", limits.array_max);
-	json_object_foreach(v, key, val)
-	{
+	json_object_foreach (v, key, val) {
 		json_t *k = json_string(key);
 		int64_t schema = 0, ds = 0;
 		bool ok = jsonv_value_id(k, &schema) && jsonv_value_id(val, &ds);
@@ -134,8 +133,7 @@ static bool check_tags(struct req *r, int64_t team, json_t *tags)
 	json_t *tag;
 	int64_t id;
 
-	json_array_foreach(tags, i, tag)
-	{
+	json_array_foreach (tags, i, tag) {
 		enum store_rc rc = store_tag_find(r->db, team, json_string_value(tag), &id);
 
 		if (rc == STORE_NOT_FOUND)

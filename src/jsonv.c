@@ -17,14 +17,12 @@ static bool depth_ok(json_t *v, unsigned depth)
 	if (depth > limits.depth_max)
 		return false;
 	if (json_is_object(v)) {
-		json_object_foreach(v, key, child)
-		{
+		json_object_foreach (v, key, child) {
 			if (!depth_ok(child, depth + 1))
 				return false;
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, child)
-		{
+		json_array_foreach (v, i, child) {
 			if (!depth_ok(child, depth + 1))
 				return false;
 		}
@@ -63,8 +61,7 @@ bool jsonv_only(json_t *obj, const char *const *allowed, struct err *e)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach (obj, key, v) {
 		size_t i = 0;
 
 		while (allowed[i] && strcmp(allowed[i], key) != 0)
@@ -171,8 +168,7 @@ bool jsonv_str_array(json_t *obj, const char *key, size_t max, json_t **out, str
 	if (json_array_size(v) > limits.array_max)
 		return err_set(e, 400, "too_many_items",
 		               "The field \"%s\" has more than %zu items.", key, limits.array_max);
-	json_array_foreach(v, i, item)
-	{
+	json_array_foreach (v, i, item) {
 		if (!json_is_string(item) || json_string_length(item) == 0)
 			return err_set(e, 400, "wrong_type",
 			               "Every item of \"%s\" must be a non-empty string.", key);

@@ -136,8 +136,7 @@ static bool check_params(json_t *header, struct err *e)
 	const char *name;
 	json_t *value;
 
-	json_object_foreach(header, name, value)
-	{
+	json_object_foreach (header, name, value) {
 		if (strcmp(name, "alg") != 0 && strcmp(name, "enc") != 0 &&
 		    strcmp(name, "kid") != 0)
 			return refuse(e, "its header carries a parameter Visor does not accept");

@@ -432,22 +432,23 @@ enum store_rc store_ds_update(struct db *db, int64_t team, int64_t id, const cha
 	return one_row(rc, n);
 }
 
-enum store_rc store_ds_secrets(struct db *db, int64_t team, int64_t id, json_t **out)
+enum store_rc store_ds_secrets(struct db *db, int64_t team, int64_t id, char **sealed)
 {
-	json_t *rows = NULL;
-	json_t *row = NULL;
-	enum store_rc rc =
-	    first_json(db_rows_json(db, &rows,
-	                            "SELECT secrets AS secrets_json FROM data_sources "
-	                            "WHERE team_id = $1 AND id = $2",
-	                            "ii", team, id),
-	               rows, &row);
+	struct db_cur cur;
 
-	if (rc == STORE_OK) {
-		*out = json_incref(json_object_get(row, "secrets"));
-		json_decref(row);
+	*sealed = NULL;
+	if (db_query(db, &cur, "SELECT secrets FROM data_sources WHERE team_id = $1 AND id = $2",
+	             "ii", team, id) != DB_OK)
+		return STORE_ERROR;
+	if (db_next(&cur))
+		*sealed = xstrdup(db_text(&cur, 0));
+	db_done(&cur);
+	if (cur.rc != DB_OK) {
+		free(*sealed);
+		*sealed = NULL;
+		return STORE_ERROR;
 	}
-	return rc;
+	return *sealed ? STORE_OK : STORE_NOT_FOUND;
 }
 
 enum store_rc store_ds_delete(struct db *db, int64_t team, int64_t id)
@@ -893,8 +894,7 @@ static enum store_rc save_parts(struct db *db, struct customer *c)
 	size_t i;
 	json_t *tag;
 
-	json_array_foreach(c->tags, i, tag)
-	{
+	json_array_foreach (c->tags, i, tag) {
 		if (rc == DB_OK)
 			rc =
 			    db_exec(db, NULL,
@@ -1270,4 +1270,117 @@ enum store_rc store_audit_list(struct db *db, int64_t team, const char *actor_ty
 	    "ititti"
 	    "ii",
 	    team, actor_type, actor_id, object_type, object_id, since, pg.limit, pg.offset));
+}
+
+/* settings */
+
+enum store_rc store_setting_get(struct db *db, const char *name, char **value)
+{
+	struct db_cur cur;
+
+	*value = NULL;
+	if (db_query(db, &cur, "SELECT value FROM settings WHERE name = $1", "t", name) != DB_OK)
+		return STORE_ERROR;
+	if (db_next(&cur))
+		*value = xstrdup(db_text(&cur, 0));
+	db_done(&cur);
+	if (cur.rc != DB_OK)
+		return STORE_ERROR;
+	return *value ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum store_rc store_setting_set(struct db *db, const char *name, const char *value)
+{
+	return rc_of(db_exec(db, NULL,
+	                     "INSERT INTO settings (name, value) VALUES ($1, $2) "
+	                     "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+	                     "tt", name, value));
+}
+
+/* signing keys */
+
+enum store_rc store_key_create(struct db *db, int64_t team, int64_t group, const char *key_id,
+                               const char *sealed)
+{
+	return rc_of(db_exec(db, NULL,
+	                     "INSERT INTO signing_keys (key_id, team_id, group_id, sealed_key, "
+	                     "created_at) VALUES ($1, $2, $3, $4, $5)",
+	                     "tiiti", key_id, team, group, sealed, util_now()));
+}
+
+enum store_rc store_key_list(struct db *db, int64_t team, int64_t group, json_t **items)
+{
+	return rc_of(db_rows_json(db, items,
+	                          "SELECT key_id, group_id, created_at FROM signing_keys "
+	                          "WHERE team_id = $1 AND group_id = $2 ORDER BY id DESC",
+	                          "ii", team, group));
+}
+
+enum store_rc store_key_get(struct db *db, int64_t team, const char *key_id, json_t **out)
+{
+	json_t *rows = NULL;
+	enum db_rc rc = db_rows_json(db, &rows,
+	                             "SELECT key_id, group_id, created_at FROM signing_keys "
+	                             "WHERE team_id = $1 AND key_id = $2",
+	                             "it", team, key_id);
+
+	return first_json(rc, rows, out);
+}
+
+/* The sealed key of one group: the named one, or the newest (key_id "" ). */
+enum store_rc store_key_sealed(struct db *db, int64_t group, const char *key_id, char found_id[37],
+                               char **sealed)
+{
+	struct db_cur cur;
+	enum db_rc rc = db_query(db, &cur,
+	                         "SELECT key_id, sealed_key FROM signing_keys WHERE group_id = $1 "
+	                         "AND ($2 = '' OR key_id = $2) ORDER BY id DESC LIMIT 1",
+	                         "it", group, key_id);
+
+	*sealed = NULL;
+	if (rc != DB_OK)
+		return rc_of(rc);
+	if (db_next(&cur)) {
+		util_strlcpy(found_id, db_text(&cur, 0), 37);
+		*sealed = xstrdup(db_text(&cur, 1));
+	}
+	db_done(&cur);
+	if (cur.rc != DB_OK)
+		return STORE_ERROR;
+	return *sealed ? STORE_OK : STORE_NOT_FOUND;
+}
+
+enum store_rc store_key_delete(struct db *db, int64_t team, const char *key_id)
+{
+	int64_t n = 0;
+	enum db_rc rc =
+	    db_exec(db, &n, "DELETE FROM signing_keys WHERE team_id = $1 AND key_id = $2", "it",
+	            team, key_id);
+
+	return one_row(rc, n);
+}
+
+/* everything sealed under the master key, for `visor rekey` */
+
+enum store_rc store_sealed_list(struct db *db, json_t **items)
+{
+	return rc_of(
+	    db_rows_json(db, items,
+	                 "SELECT 'data_source' AS kind, id, secrets AS value FROM data_sources "
+	                 "UNION ALL SELECT 'signing_key', id, sealed_key FROM signing_keys",
+	                 ""));
+}
+
+enum store_rc store_sealed_update(struct db *db, const char *kind, int64_t id, const char *value)
+{
+	int64_t n = 0;
+	enum db_rc rc;
+
+	if (strcmp(kind, "data_source") == 0)
+		rc = db_exec(db, &n, "UPDATE data_sources SET secrets = $2 WHERE id = $1", "it", id,
+		             value);
+	else
+		rc = db_exec(db, &n, "UPDATE signing_keys SET sealed_key = $2 WHERE id = $1", "it",
+		             id, value);
+	return one_row(rc, n);
 }

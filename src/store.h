@@ -109,7 +109,8 @@ enum store_rc store_ds_list(struct db *db, int64_t team, struct page pg, json_t 
 enum store_rc store_ds_update(struct db *db, int64_t team, int64_t id, const char *name,
                               const char *type, const char *config, const char *secrets,
                               const char *secret_names);
-enum store_rc store_ds_secrets(struct db *db, int64_t team, int64_t id, json_t **out);
+/* The sealed secrets of a data source (new string). */
+enum store_rc store_ds_secrets(struct db *db, int64_t team, int64_t id, char **sealed);
 enum store_rc store_ds_delete(struct db *db, int64_t team, int64_t id);
 /* Customers mapping ds explicitly: in one group (group > 0) or anywhere. */
 enum store_rc store_ds_mapped_count(struct db *db, int64_t group, int64_t ds, int64_t *n);
@@ -219,5 +220,25 @@ enum store_rc store_audit_scan(struct db *db, int64_t team,
 enum store_rc store_audit_list(struct db *db, int64_t team, const char *actor_type,
                                int64_t actor_id, const char *object_type, const char *object_id,
                                int64_t since, struct page pg, json_t **items, int64_t *total);
+
+/* settings: small named values (the master key's fingerprint, the audit head) */
+enum store_rc store_setting_get(struct db *db, const char *name, char **value);
+enum store_rc store_setting_set(struct db *db, const char *name, const char *value);
+
+/* signing keys of a group; the key itself is stored sealed and never read
+ * back through the API */
+enum store_rc store_key_create(struct db *db, int64_t team, int64_t group, const char *key_id,
+                               const char *sealed);
+enum store_rc store_key_list(struct db *db, int64_t team, int64_t group, json_t **items);
+enum store_rc store_key_get(struct db *db, int64_t team, const char *key_id, json_t **out);
+/* The named key of a group, or its newest when key_id is "". *sealed is
+ * new (free it); found_id gets the key's id. */
+enum store_rc store_key_sealed(struct db *db, int64_t group, const char *key_id, char found_id[37],
+                               char **sealed);
+enum store_rc store_key_delete(struct db *db, int64_t team, const char *key_id);
+
+/* Every value sealed under the master key: [{kind, id, value}]. */
+enum store_rc store_sealed_list(struct db *db, json_t **items);
+enum store_rc store_sealed_update(struct db *db, const char *kind, int64_t id, const char *value);
 
 #endif
