@@ -9,6 +9,7 @@
 
 #include "admin.h"
 #include "audit.h"
+#include "embed.h"
 #include "jsonv.h"
 #include "limits.h"
 #include "router.h"
@@ -369,6 +370,52 @@ static bool token_delete(struct req *r)
 	return ok;
 }
 
+/* signing keys */
+
+static bool key_list(struct req *r)
+{
+	int64_t group = r->path_ids[0];
+	struct group_view g = {0};
+	json_t *items = NULL;
+	bool ok;
+
+	ok = load_view(r, group, &g) &&
+	     req_store_ok(r, store_key_list(r->db, r->who.team_id, group, &items), "signing key") &&
+	     admin_list(r, items, (int64_t)json_array_size(items));
+	group_view_free(&g);
+	return ok;
+}
+
+static bool key_create(struct req *r)
+{
+	int64_t group = r->path_ids[0];
+	struct group_view g = {0};
+	json_t *body = NULL, *o = NULL;
+	static const char *const fields[] = {NULL};
+	bool ok;
+
+	ok = admin_body(r, fields, &body) && load_view(r, group, &g) &&
+	     embed_key_create(r, group, &o) && admin_created(r, o) &&
+	     audit_record(r, "signing_key.create", "signing_key",
+	                  json_string_value(json_object_get(o, "key_id")), NULL, o);
+	group_view_free(&g);
+	return ok;
+}
+
+static bool key_delete(struct req *r)
+{
+	json_t *before = NULL;
+	bool ok;
+
+	ok = req_store_ok(r, store_key_get(r->db, r->who.team_id, r->path_key, &before),
+	                  "signing key") &&
+	     req_store_ok(r, store_key_delete(r->db, r->who.team_id, r->path_key), "signing key") &&
+	     audit_record(r, "signing_key.delete", "signing_key", r->path_key, before, NULL) &&
+	     req_reply(r, 200, json_pack("{si}", "success", 1));
+	json_decref(before);
+	return ok;
+}
+
 #define ADMIN(m, p, w, need, f)                                                                    \
 	{                                                                                          \
 		m, p, AUTH_ADMIN, w, need, f                                                       \
@@ -390,5 +437,8 @@ const struct route admin_group_routes[] = {
     ADMIN("PATCH", "/admin/api/tokens/{}", true, NEED_ADMIN, token_patch),
     ADMIN("DELETE", "/admin/api/tokens/{}", true, NEED_ADMIN, token_delete),
     ADMIN("POST", "/admin/api/tokens/{}/refresh", true, NEED_ADMIN, token_refresh),
+    ADMIN("GET", "/admin/api/groups/{}/keys", false, NEED_READ, key_list),
+    ADMIN("POST", "/admin/api/groups/{}/keys", true, NEED_ADMIN, key_create),
+    ADMIN("DELETE", "/admin/api/keys/{key}", true, NEED_ADMIN, key_delete),
     {NULL, NULL, AUTH_NONE, false, NEED_READ, NULL},
 };

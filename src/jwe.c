@@ -182,7 +182,7 @@ static bool inspect(const char *compact, size_t max_len, json_t **header, struct
 
 	if (!compact || !*compact)
 		return refuse(e, "it is empty");
-	if (strnlen(compact, max_len + 1) > max_len)
+	if (strnlen(compact, max_len) == max_len && compact[max_len] != '\0')
 		return refuse(e, "it is too long");
 	if (!split(compact, &seg))
 		return refuse(e, "it does not have five dot-separated parts");

@@ -74,7 +74,7 @@ static double level_at(const struct ratelimit *rl, const struct bucket *b, doubl
 static struct bucket *find(const struct ratelimit *rl, struct bucket *row,
                            const unsigned char id[ID_BYTES], double now)
 {
-	struct bucket *victim = NULL;
+	struct bucket *victim = row;
 	double best = -1;
 	size_t i;
 

@@ -16,9 +16,9 @@
 static const char *db_url;
 static __thread struct db *thread_db;
 
-static const struct route *const tables[] = {api_customer_routes, admin_schema_routes,
-                                             admin_group_routes, admin_customer_routes,
-                                             admin_org_routes};
+static const struct route *const tables[] = {api_customer_routes,   api_embed_routes,
+                                             admin_schema_routes,   admin_group_routes,
+                                             admin_customer_routes, admin_org_routes};
 
 void router_init(const char *url)
 {

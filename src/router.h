@@ -24,6 +24,7 @@ struct route {
 };
 
 extern const struct route api_customer_routes[];
+extern const struct route api_embed_routes[];
 extern const struct route admin_schema_routes[];
 extern const struct route admin_group_routes[];
 extern const struct route admin_customer_routes[];

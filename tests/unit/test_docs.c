@@ -9,9 +9,9 @@
 
 #include "router.h"
 
-static const struct route *const tables[] = {api_customer_routes, admin_schema_routes,
-					       admin_group_routes, admin_customer_routes,
-					       admin_org_routes};
+static const struct route *const tables[] = {api_customer_routes,   api_embed_routes,
+                                             admin_schema_routes,   admin_group_routes,
+                                             admin_customer_routes, admin_org_routes};
 
 static char *read_docs(void)
 {
@@ -31,8 +31,7 @@ static char *read_docs(void)
 }
 
 /* "`METHOD /path/{id}`", as the docs write a route. */
-static void route_text(const char *method, size_t mlen, const char *pattern, char *out,
-		       size_t cap)
+static void route_text(const char *method, size_t mlen, const char *pattern, char *out, size_t cap)
 {
 	size_t n = (size_t)snprintf(out, cap, "`%.*s ", (int)mlen, method);
 
@@ -40,6 +39,9 @@ static void route_text(const char *method, size_t mlen, const char *pattern, cha
 		if (p[0] == '{' && p[1] == '}') {
 			n += (size_t)snprintf(out + n, cap - n, "{id}");
 			p++;
+		} else if (strncmp(p, "{key}", 5) == 0) {
+			n += (size_t)snprintf(out + n, cap - n, "{key_id}");
+			p += 4;
 		} else {
 			out[n++] = *p;
 		}
@@ -103,9 +105,10 @@ Test(docs, every_documented_route_exists)
 			size_t len = strcspn(p + strlen(needle) - 1, "`");
 
 			snprintf(path, sizeof(path), "%.*s", (int)len, p + strlen(needle) - 1);
-			cr_expect(route_exists(methods[i], path), "docs/api.md names %s %s, which "
-								  "the server lacks",
-				  methods[i], path);
+			cr_expect(route_exists(methods[i], path),
+			          "docs/api.md names %s %s, which "
+			          "the server lacks",
+			          methods[i], path);
 		}
 	}
 	free(docs);
