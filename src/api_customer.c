@@ -53,12 +53,30 @@ static bool customer_not_found(struct req *r)
 }
 
 /* Find the caller's customer by provided_id or, failing that, current_token. */
+/* The body's lookup fields, when given there, must be non-empty strings. */
+static bool lookup_fields_typed(struct req *r)
+{
+	json_t *body = NULL;
+	const char *s = NULL;
+
+	if (!r->body_len)
+		return true;
+	return req_body(r, &body) &&
+	       jsonv_str(body, "provided_id", limits.id_max, false, &s, &r->err) &&
+	       jsonv_str(body, "current_token", limits.embed_token_max, false, &s, &r->err);
+}
+
 static bool find_customer(struct req *r, struct customer *c)
 {
 	const char *pid = req_param(r, "provided_id");
 	const char *tok = pid ? NULL : req_param(r, "current_token");
 	enum store_rc rc;
 
+	if (!lookup_fields_typed(r))
+		return false;
+	if ((pid && !*pid) || (!pid && tok && !*tok))
+		return err_set(&r->err, 400, "missing_field",
+		               "The customer's \"provided_id\" must not be empty.");
 	if (!pid && !tok)
 		return err_set(&r->err, 400, "missing_field",
 		               "Give the customer's \"provided_id\" (or \"current_token\").");
@@ -131,6 +149,8 @@ static bool create_customer(struct req *r)
 	    !load_group(r, &g))
 		goto out;
 	rc = store_customer_by_provided(r->db, r->who.team_id, g.id, pid, &c);
+	if (rc == STORE_OK && !customer_check_types(r, body))
+		goto out;
 	if (rc == STORE_OK)
 		ok = reply_customer(r, &c, &g, json_pack("{sb}", "new_customer", 0));
 	else if (rc == STORE_NOT_FOUND)

@@ -286,6 +286,27 @@ static bool read_mapping(struct req *r, json_t *body, const struct group_view *g
 	return true;
 }
 
+bool customer_check_types(struct req *r, json_t *body)
+{
+	const char *s = NULL;
+	json_t *o = NULL;
+	bool present, b;
+	struct mapping m;
+	bool ok;
+
+	mapping_init(&m);
+	ok = jsonv_str(body, "name", limits.name_max, false, &s, &r->err) &&
+	     jsonv_bool(body, "is_demo_group", &present, &b, &r->err) &&
+	     jsonv_obj(body, "properties", &o, &r->err) &&
+	     jsonv_str_array(body, "emails", limits.id_max, &o, &r->err) &&
+	     jsonv_str_array(body, "group_tags", limits.name_max, &o, &r->err) &&
+	     jsonv_str(body, "parent_provided_id", limits.id_max, false, &s, &r->err) &&
+	     jsonv_str(body, "hierarchy_level_name", limits.name_max, false, &s, &r->err) &&
+	     parse_mapping(r, json_object_get(body, "mapping"), &m);
+	mapping_free(&m);
+	return ok;
+}
+
 bool customer_create(struct req *r, json_t *body, const struct group_view *g, struct customer *c)
 {
 	const char *pid = NULL;

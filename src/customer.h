@@ -20,6 +20,10 @@ json_t *customer_json(struct req *r, const struct customer *c, const struct grou
 /* The same plus "id" and "group_id", for the admin API. */
 json_t *customer_admin_json(struct req *r, const struct customer *c, const struct group_view *g);
 
+/* Check the types and sizes of a create or update body's fields without
+ * looking anything up (for a get-or-create that finds the customer). */
+bool customer_check_types(struct req *r, json_t *body) MUST_CHECK;
+
 /* Create a customer in group g from a create body (already checked for
  * unknown fields). On success c holds the stored customer. */
 bool customer_create(struct req *r, json_t *body, const struct group_view *g,

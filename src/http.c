@@ -177,6 +177,12 @@ static enum MHD_Result send_reply(struct http_req *h)
 	MHD_add_response_header(resp, "X-Request-Id", r->id);
 	if (h->close_after)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (r->retry_after) {
+		char secs[16];
+
+		snprintf(secs, sizeof(secs), "%u", r->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	ret = MHD_queue_response(r->conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -195,6 +201,7 @@ static struct http_req *begin(struct MHD_Connection *conn, const char *url, cons
 	h->r.path = url;
 	h->r.status = 200;
 	client_address(conn, h->client, sizeof(h->client));
+	h->r.client = h->client;
 	return h;
 }
 

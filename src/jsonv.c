@@ -8,22 +8,29 @@
 #include "limits.h"
 #include "util.h"
 
-static bool depth_ok(json_t *v, unsigned depth)
+/* Nesting and the size of every array and object, at any depth. */
+static bool shape_ok(json_t *v, unsigned depth, struct err *e)
 {
 	const char *key;
 	json_t *child;
 	size_t i;
 
 	if (depth > limits.depth_max)
-		return false;
+		return err_set(e, 400, "too_deep", "The body nests deeper than %u levels.",
+		               limits.depth_max);
+	if ((json_is_object(v) && json_object_size(v) > limits.array_max) ||
+	    (json_is_array(v) && json_array_size(v) > limits.array_max))
+		return err_set(e, 400, "too_many_items",
+		               "An array or object in the body has more than %zu items.",
+		               limits.array_max);
 	if (json_is_object(v)) {
 		json_object_foreach (v, key, child) {
-			if (!depth_ok(child, depth + 1))
+			if (!shape_ok(child, depth + 1, e))
 				return false;
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach (v, i, child) {
-			if (!depth_ok(child, depth + 1))
+			if (!shape_ok(child, depth + 1, e))
 				return false;
 		}
 	}
@@ -47,10 +54,9 @@ bool jsonv_parse_object(const char *body, size_t len, json_t **out, struct err *
 		json_decref(v);
 		return err_set(e, 400, "invalid_json", "The body must be a JSON object.");
 	}
-	if (!depth_ok(v, 1)) {
+	if (!shape_ok(v, 1, e)) {
 		json_decref(v);
-		return err_set(e, 400, "too_deep", "The body nests deeper than %u levels.",
-		               limits.depth_max);
+		return false;
 	}
 	*out = v;
 	return true;

@@ -16,4 +16,7 @@ struct limits limits = {
     .connections = 1024,
     .idle_timeout_s = 30,
     .threads = 0,
+    .token_rate = 100,
+    .token_burst = 200,
+    .auth_failures = 10,
 };

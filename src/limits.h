@@ -21,6 +21,9 @@ struct limits {
 	unsigned connections;    /* concurrent connections */
 	unsigned idle_timeout_s; /* seconds a connection may sit idle */
 	unsigned threads;        /* HTTP worker threads (0: one per core) */
+	double token_rate;       /* requests per second per API token (0: no limit) */
+	double token_burst;      /* requests an idle token may send at once */
+	double auth_failures;    /* failed authentications per minute per address */
 };
 
 extern struct limits limits;

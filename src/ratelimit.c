@@ -96,7 +96,9 @@ static struct bucket *find(const struct ratelimit *rl, struct bucket *row,
 	return victim;
 }
 
-bool ratelimit_take(struct ratelimit *rl, const char *key, double now, double *retry_after)
+/* Is a token there? With spend, take it. */
+static bool check(struct ratelimit *rl, const char *key, double now, bool spend,
+                  double *retry_after)
 {
 	unsigned char id[ID_BYTES];
 	uint64_t h;
@@ -115,12 +117,22 @@ bool ratelimit_take(struct ratelimit *rl, const char *key, double now, double *r
 	if (now > b->last)
 		b->last = now;
 	allowed = b->tokens >= 1;
-	if (allowed)
+	if (allowed && spend)
 		b->tokens -= 1;
 	else if (retry_after)
 		*retry_after = (1 - b->tokens) / rl->rate;
 	pthread_mutex_unlock(&rl->locks[set % STRIPES]);
 	return allowed;
+}
+
+bool ratelimit_take(struct ratelimit *rl, const char *key, double now, double *retry_after)
+{
+	return check(rl, key, now, true, retry_after);
+}
+
+bool ratelimit_peek(struct ratelimit *rl, const char *key, double now, double *retry_after)
+{
+	return check(rl, key, now, false, retry_after);
 }
 
 void ratelimit_free(struct ratelimit *rl)

@@ -39,6 +39,7 @@ struct req {
 	const char *method;
 	const char *path;
 	char id[20];                    /* request id, also in the logs and X-Request-Id */
+	const char *client;             /* the peer\'s address, for limits and logs */
 	int64_t path_ids[REQ_PATH_IDS]; /* the "{}" segments of the route */
 	char path_key[REQ_PATH_KEY];    /* the "{key}" segment, if any */
 
@@ -50,6 +51,7 @@ struct req {
 	struct db *db;
 
 	unsigned status;
+	unsigned retry_after; /* seconds, sent as Retry-After with a 429 */
 	json_t *reply;
 	struct err err;
 };

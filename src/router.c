@@ -3,17 +3,24 @@
  */
 #include "router.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth.h"
+#include "limits.h"
 #include "log.h"
 #include "mem.h"
+#include "ratelimit.h"
 #include "store.h"
 #include "util.h"
 
 #define TOUCH_INTERVAL_S 60
+#define LIMITER_KEYS     65536
 
 static const char *db_url;
+static struct ratelimit *token_limiter;   /* requests per API token */
+static struct ratelimit *failure_limiter; /* failed authentications per address */
 static __thread struct db *thread_db;
 
 static const struct route *const tables[] = {api_customer_routes,   api_embed_routes,
@@ -23,6 +30,57 @@ static const struct route *const tables[] = {api_customer_routes,   api_embed_ro
 void router_init(const char *url)
 {
 	db_url = url;
+	if (limits.token_rate > 0)
+		token_limiter = ratelimit_new(limits.token_rate, limits.token_burst, LIMITER_KEYS);
+	if (limits.auth_failures > 0)
+		failure_limiter = ratelimit_new(limits.auth_failures / 60.0,
+		                                limits.auth_failures * 2, LIMITER_KEYS);
+}
+
+static double monotonic_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool too_many(struct req *r, const char *code, double retry, const char *why)
+{
+	r->retry_after = (unsigned)(retry + 0.999);
+	if (r->retry_after == 0)
+		r->retry_after = 1;
+	return err_set(&r->err, 429, code, "%s Retry in %u s.", why, r->retry_after);
+}
+
+/* Authenticate, counting failures per client address and refusing an
+ * address that has failed too often before it may try again. */
+static bool authenticate(struct req *r, enum auth_mode mode)
+{
+	double now = monotonic_now(), retry = 0;
+	bool ok;
+
+	if (failure_limiter && !ratelimit_peek(failure_limiter, r->client, now, &retry))
+		return too_many(r, "too_many_failures", retry,
+		                "Too many failed sign-ins from this address.");
+	ok = mode == AUTH_TOKEN ? auth_token(r) : auth_admin(r);
+	if (!ok && r->err.status == 401 && failure_limiter)
+		ratelimit_take(failure_limiter, r->client, now, NULL);
+	return ok;
+}
+
+/* The token bucket of one API token. */
+static bool within_rate(struct req *r)
+{
+	char key[32];
+	double retry = 0;
+
+	if (!token_limiter)
+		return true;
+	snprintf(key, sizeof(key), "token:%lld", (long long)r->who.id);
+	if (ratelimit_take(token_limiter, key, monotonic_now(), &retry))
+		return true;
+	return too_many(r, "rate_limited", retry, "This API token is sending too many requests.");
 }
 
 void router_thread_done(void)
@@ -132,8 +190,10 @@ static bool authorize(struct req *r, const struct route *rt)
 {
 	if (rt->auth == AUTH_NONE)
 		return true;
+	if (!authenticate(r, rt->auth))
+		return false;
 	if (rt->auth == AUTH_TOKEN) {
-		if (!auth_token(r))
+		if (!within_rate(r))
 			return false;
 		if (rt->writes && !r->who.read_write)
 			return err_set(&r->err, 403, "read_only_token",
@@ -141,8 +201,6 @@ static bool authorize(struct req *r, const struct route *rt)
 			               "make changes.");
 		return true;
 	}
-	if (!auth_admin(r))
-		return false;
 	if (!domain_role_allows(r->who.role, rt->need))
 		return err_set(&r->err, 403, "forbidden",
 		               "Your role does not allow this; ask an admin of your team.");
