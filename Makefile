@@ -12,7 +12,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages: compiler and build, libraries, test tools.
 PACKAGES := gcc make pkg-config meson ninja-build \
-	libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcjose-dev libpq-dev \
+	libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcjose-dev uuid-dev libpq-dev \
 	libcriterion-dev libcurl4-openssl-dev clang-format sqlite3 curl \
 	postgresql postgresql-contrib
 BENCH_PACKAGES := wrk nginx-light
