@@ -135,6 +135,14 @@ static struct db *open_keyed_db(const char *url, const char *key_file, bool crea
 		keyring_default_file(url, path, sizeof(path));
 		key_file = path;
 	}
+	if (!create && !getenv("VISOR_MASTER_KEY") && access(key_file, F_OK) != 0) {
+		fprintf(stderr,
+		        "visor: no master key: VISOR_MASTER_KEY is unset and %s does not exist; "
+		        "run `visor init` first, or give --key-file\n",
+		        key_file);
+		db_close(db);
+		return NULL;
+	}
 	if (!keyring_open(db, key_file, create, msg, sizeof(msg))) {
 		fprintf(stderr, "visor: %s\n", msg);
 		db_close(db);
@@ -279,6 +287,8 @@ static int cmd_serve(int argc, char **argv)
 
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
+	if (!http_listen_valid(a.listen, msg, sizeof(msg)))
+		return usage_error(serve_help, "%s", msg);
 	if (log_open(a.event_log, a.access_log, a.access_json) != 0) {
 		fprintf(stderr, "visor: cannot open a log file\n");
 		return 1;

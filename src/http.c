@@ -280,18 +280,17 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("http: %s", line);
 }
 
-/* Split "ADDR:PORT" or "[ADDR6]:PORT" and bind a listening socket. */
-static int bind_listener(const char *listen_at, char *msg, size_t msglen, int *family)
+/* Resolve "ADDR:PORT" or "[ADDR6]:PORT" (numeric only) into *ai. */
+static bool resolve_listen(const char *listen_at, struct addrinfo **ai, char *msg, size_t msglen)
 {
 	char host[64];
 	const char *colon = strrchr(listen_at, ':');
-	struct addrinfo hints = {0}, *ai = NULL;
-	int fd = -1, one = 1;
+	struct addrinfo hints = {0};
 	size_t hlen;
 
 	if (!colon || colon == listen_at || !colon[1]) {
 		snprintf(msg, msglen, "--listen wants ADDR:PORT, e.g. 127.0.0.1:8080");
-		return -1;
+		return false;
 	}
 	hlen = (size_t)(colon - listen_at);
 	if (listen_at[0] == '[' && hlen >= 2 && listen_at[hlen - 1] == ']')
@@ -300,10 +299,30 @@ static int bind_listener(const char *listen_at, char *msg, size_t msglen, int *f
 		snprintf(host, sizeof(host), "%.*s", (int)hlen, listen_at);
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0) {
+	if (getaddrinfo(host, colon + 1, &hints, ai) != 0) {
 		snprintf(msg, msglen, "--listen: \"%s\" is not a numeric ADDR:PORT", listen_at);
-		return -1;
+		return false;
 	}
+	return true;
+}
+
+bool http_listen_valid(const char *listen_at, char *msg, size_t msglen)
+{
+	struct addrinfo *ai = NULL;
+
+	if (!resolve_listen(listen_at, &ai, msg, msglen))
+		return false;
+	freeaddrinfo(ai);
+	return true;
+}
+
+static int bind_listener(const char *listen_at, char *msg, size_t msglen, int *family)
+{
+	struct addrinfo *ai = NULL;
+	int fd, one = 1;
+
+	if (!resolve_listen(listen_at, &ai, msg, msglen))
+		return -1;
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	*family = ai->ai_family;
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||

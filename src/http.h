@@ -15,6 +15,9 @@ struct http_server;
  * returns NULL with a message a person can act on in msg. */
 struct http_server *http_start(const char *listen, char *msg, size_t msglen);
 
+/* Is listen a well-formed numeric ADDR:PORT? Checked before anything opens. */
+bool http_listen_valid(const char *listen, char *msg, size_t msglen);
+
 /* The address actually bound ("127.0.0.1:8080"), for the ready line. */
 const char *http_address(const struct http_server *s);
 
