@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,10 @@ static const char serve_help[] =
     "  --max-body BYTES      largest request body (default 1048576)\n"
     "  --max-connections N   concurrent connections (default 1024)\n"
     "  --idle-timeout SECS   close connections idle this long (default 30)\n"
+    "  --token-rate N        requests per second per API token, bursts of 2N\n"
+    "                        (default 100; 0: no limit)\n"
+    "  --auth-failures N     failed authentications a minute per address, bursts\n"
+    "                        of 2N (default 10; 0: no limit)\n"
     "  --log-level LEVEL     debug, info, warn or error (default info)\n"
     "  --event-log PATH      event log file (default: standard error)\n"
     "  --access-log PATH     access log file (default: standard error)\n"
@@ -163,6 +168,8 @@ enum serve_opt {
 	OPT_MAX_BODY,
 	OPT_MAX_CONN,
 	OPT_IDLE,
+	OPT_TOKEN_RATE,
+	OPT_AUTH_FAILURES,
 	OPT_LEVEL,
 	OPT_EVENT_LOG,
 	OPT_ACCESS_LOG,
@@ -205,6 +212,17 @@ static bool serve_number(int opt, const char *arg)
 			return false;
 		limits.connections = (unsigned)v;
 		return true;
+	case OPT_TOKEN_RATE:
+		if (!parse_size(arg, 0, 1000000, &v))
+			return false;
+		limits.token_rate = (double)v;
+		limits.token_burst = (double)v * 2;
+		return true;
+	case OPT_AUTH_FAILURES:
+		if (!parse_size(arg, 0, 1000000, &v))
+			return false;
+		limits.auth_failures = (double)v;
+		return true;
 	default:
 		if (!parse_size(arg, 1, 86400, &v))
 			return false;
@@ -223,6 +241,8 @@ static int parse_serve(int argc, char **argv, struct serve_args *a)
 	    {"max-body", required_argument, NULL, OPT_MAX_BODY},
 	    {"max-connections", required_argument, NULL, OPT_MAX_CONN},
 	    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+	    {"token-rate", required_argument, NULL, OPT_TOKEN_RATE},
+	    {"auth-failures", required_argument, NULL, OPT_AUTH_FAILURES},
 	    {"log-level", required_argument, NULL, OPT_LEVEL},
 	    {"event-log", required_argument, NULL, OPT_EVENT_LOG},
 	    {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
@@ -251,7 +271,7 @@ static int parse_serve(int argc, char **argv, struct serve_args *a)
 			a->access_log = optarg;
 		} else if (c == OPT_ACCESS_JSON) {
 			a->access_json = true;
-		} else if (c >= OPT_THREADS && c <= OPT_IDLE) {
+		} else if (c >= OPT_THREADS && c <= OPT_AUTH_FAILURES) {
 			if (!serve_number(c, optarg))
 				return usage_error(serve_help,
 				                   "option value \"%s\" is out of range", optarg);
@@ -570,5 +590,8 @@ int cli_main(int argc, char **argv)
 		return 1;
 	}
 	mem_init();
+	/* Each connection is used by one thread; SQLite's global memory
+	 * statistics would only add a lock to every allocation. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	return cmd->run(argc - 1, argv + 1);
 }

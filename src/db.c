@@ -46,7 +46,7 @@ enum db_rc db_begin(struct db *db, bool write)
 
 enum db_rc db_commit(struct db *db)
 {
-	enum db_rc rc = db->drv->run(db, "COMMIT");
+	enum db_rc rc = db_exec(db, NULL, "COMMIT", "");
 
 	if (rc != DB_OK)
 		db_rollback(db);
@@ -56,7 +56,7 @@ enum db_rc db_commit(struct db *db)
 
 void db_rollback(struct db *db)
 {
-	if (db->in_tx && db->drv->run(db, "ROLLBACK") != DB_OK)
+	if (db->in_tx && db_exec(db, NULL, "ROLLBACK", "") != DB_OK)
 		log_warn("rollback failed");
 	db->in_tx = false;
 }

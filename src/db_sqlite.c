@@ -151,9 +151,11 @@ static enum db_rc sq_run(struct db *db, const char *sql)
 	return map_rc(rc);
 }
 
+/* Transactions go through the statement cache like any query: a request
+ * would otherwise parse BEGIN and COMMIT every time. */
 static enum db_rc sq_begin(struct db *db, bool write)
 {
-	return sq_run(db, write ? "BEGIN IMMEDIATE" : "BEGIN");
+	return db_exec(db, NULL, write ? "BEGIN IMMEDIATE" : "BEGIN", "");
 }
 
 static char *dollar_to_question(const char *sql)
