@@ -130,8 +130,7 @@ static bool create_new(struct req *r, json_t *body, struct group_view *g, struct
 {
 	return customer_create(r, body, g, c) && reload(r, c) &&
 	       reply_customer(r, c, g, json_pack("{sb}", "new_customer", 1)) &&
-	       audit_record(r, "customer.create", "customer", c->provided_id, NULL,
-	                    reply_object(r));
+	       audit_record_id(r, "customer.create", "customer", c->id, NULL, reply_object(r));
 }
 
 static bool create_customer(struct req *r)
@@ -186,12 +185,8 @@ static bool is_token_refresh(json_t *body)
 
 static bool refresh_and_reply(struct req *r, struct customer *c, struct group_view *g)
 {
-	char *old = strdup(c->provided_id);
-	bool ok = customer_refresh_token(r, c) && reload(r, c) && reply_customer(r, c, g, NULL) &&
-	          audit_record(r, "customer.refresh_token", "customer", old, NULL, NULL);
-
-	free(old);
-	return ok;
+	return customer_refresh_token(r, c) && reload(r, c) && reply_customer(r, c, g, NULL) &&
+	       audit_record_id(r, "customer.refresh_token", "customer", c->id, NULL, NULL);
 }
 
 static bool update_customer(struct req *r)
@@ -211,7 +206,7 @@ static bool update_customer(struct req *r)
 	before = customer_json(r, &c, &g);
 	ok = before && customer_update(r, body, &g, &c) && reload(r, &c) &&
 	     reply_customer(r, &c, &g, NULL) &&
-	     audit_record(r, "customer.update", "customer", c.provided_id, before, reply_object(r));
+	     audit_record_id(r, "customer.update", "customer", c.id, before, reply_object(r));
 out:
 	json_decref(before);
 	customer_free(&c);
@@ -246,7 +241,7 @@ static bool delete_customer(struct req *r)
 	ok = (!r->body_len || body_with(r, lookup_fields, &body)) && find_customer(r, &c) &&
 	     load_group(r, &g) && (before = customer_json(r, &c, &g)) != NULL &&
 	     customer_delete(r, &c, &deleted) &&
-	     audit_record(r, "customer.delete", "customer", c.provided_id, before, NULL);
+	     audit_record_id(r, "customer.delete", "customer", c.id, before, NULL);
 	if (ok)
 		req_reply(r, 200,
 		          json_pack("{si sI}", "success", 1, "deleted", (json_int_t)deleted));

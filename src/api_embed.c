@@ -32,13 +32,15 @@ static bool expiration(struct req *r, json_t *body, int64_t *seconds)
 	return duration_parse(json_string_value(v), EXPIRATION_MAX, seconds, &r->err);
 }
 
-static bool customer_exists(struct req *r, const char *pid)
+/* The customer of the token's group with that provided_id: its id. */
+static bool customer_id(struct req *r, const char *pid, int64_t *id)
 {
 	struct customer c;
 	enum store_rc rc;
 
 	customer_init(&c);
 	rc = store_customer_by_provided(r->db, r->who.team_id, r->who.group_id, pid, &c);
+	*id = c.id;
 	customer_free(&c);
 	if (rc == STORE_NOT_FOUND)
 		return err_set(&r->err, 404, "not_found",
@@ -52,7 +54,7 @@ static bool generate_jwt(struct req *r)
 	static const char *const fields[] = {"provided_id", "embed_id",     "key_id",
 	                                     "expiration",  "embed_origin", NULL};
 	const char *pid = NULL, *embed = NULL, *key_id = NULL, *origin = NULL;
-	int64_t life = 0, now = util_now();
+	int64_t life = 0, now = util_now(), cid = 0;
 	json_t *body = NULL, *claims;
 	char *jwt = NULL;
 	bool ok;
@@ -62,10 +64,12 @@ static bool generate_jwt(struct req *r)
 	    !jsonv_str(body, "embed_id", limits.id_max, true, &embed, &r->err) ||
 	    !jsonv_str(body, "key_id", 64, false, &key_id, &r->err) ||
 	    !jsonv_str(body, "embed_origin", limits.name_max, false, &origin, &r->err) ||
-	    !expiration(r, body, &life) || !customer_exists(r, pid))
+	    !expiration(r, body, &life) || !customer_id(r, pid, &cid))
 		return false;
-	claims = json_pack("{ss ss sI sI}", "cst", pid, "dsh", embed, "iat", (json_int_t)now, "exp",
-	                   (json_int_t)(now + life));
+	/* cid pins the token to this customer: a customer deleted and created
+	 * again, or another renamed to the same provided_id, is not it. */
+	claims = json_pack("{ss sI ss sI sI}", "cst", pid, "cid", (json_int_t)cid, "dsh", embed,
+	                   "iat", (json_int_t)now, "exp", (json_int_t)(now + life));
 	if (origin)
 		json_object_set_new(claims, "origin", json_string(origin));
 	ok = embed_sign(r, r->who.group_id, key_id, claims, &jwt) &&
@@ -87,6 +91,7 @@ static bool claims_ok(json_t *claims, int64_t now)
 	json_t *exp = json_object_get(claims, "exp"), *iat = json_object_get(claims, "iat");
 
 	return json_is_string(json_object_get(claims, "cst")) &&
+	       json_is_integer(json_object_get(claims, "cid")) &&
 	       json_is_string(json_object_get(claims, "dsh")) && json_is_integer(exp) &&
 	       json_is_integer(iat) && json_integer_value(exp) > now &&
 	       json_integer_value(iat) <= now + CLOCK_SKEW;
@@ -102,8 +107,12 @@ static bool answer(struct req *r, json_t *claims)
 	bool ok;
 
 	customer_init(&c);
-	rc = store_customer_by_provided(r->db, r->who.team_id, r->who.group_id,
-	                                json_string_value(json_object_get(claims, "cst")), &c);
+	rc = store_customer_by_id(r->db, r->who.team_id,
+	                          json_integer_value(json_object_get(claims, "cid")), &c);
+	if (rc == STORE_OK &&
+	    (c.group_id != r->who.group_id ||
+	     strcmp(c.provided_id, json_string_value(json_object_get(claims, "cst"))) != 0))
+		rc = STORE_NOT_FOUND;
 	ok = rc == STORE_NOT_FOUND ? invalid_token(r) : req_store_ok(r, rc, "customer");
 	ok = ok &&
 	     req_store_ok(r, store_group_view(r->db, r->who.team_id, c.group_id, &g), "group") &&

@@ -47,7 +47,7 @@ static enum store_rc load_key(struct req *r, int64_t group, const char *key_id,
 {
 	char *sealed = NULL, *hex = NULL;
 	size_t len = 0;
-	enum store_rc rc = store_key_sealed(r->db, group, key_id ? key_id : "", kid, &sealed);
+	enum store_rc rc = store_key_sealed(r->db, group, key_id, kid, &sealed);
 
 	if (rc == STORE_OK &&
 	    (!keyring_unseal(sealed, &hex) ||

@@ -358,11 +358,11 @@ static void describe_bound(struct http_server *s)
 
 /* Headers must fit in libmicrohttpd's per-connection pool; past it the
  * library answers 431 itself, in HTML. The pool is cleared on every
- * request, so its size is paid each time: twice the header limit leaves
+ * request, so its size is paid each time: three times the header limit leaves
  * room for our own JSON 431 on most oversized requests at little cost. */
 static size_t connection_memory(void)
 {
-	return limits.header_max * 2;
+	return limits.header_max * 3;
 }
 
 struct http_server *http_start(const char *listen_at, char *msg, size_t msglen)

@@ -97,6 +97,18 @@ static bool fixed_size(const struct segments *seg, enum segment which, size_t wa
 	return decode(seg->at[which], seg->len[which], bin, sizeof(bin), &got) && got == want;
 }
 
+/* A segment of any length that decodes strictly (no padding, no stray
+ * bits), so that one token has exactly one spelling. */
+static bool canonical(const struct segments *seg, enum segment which)
+{
+	size_t cap = seg->len[which] * 3 / 4 + 1, got = 0;
+	unsigned char *bin = xmalloc(cap);
+	bool ok = decode(seg->at[which], seg->len[which], bin, cap, &got);
+
+	free(bin);
+	return ok;
+}
+
 static bool parse_header(const struct segments *seg, json_t **out, struct err *e)
 {
 	size_t len = seg->len[SEG_HEADER];
@@ -171,6 +183,8 @@ static bool check_body(const struct segments *seg, struct err *e)
 		return refuse(e, "its authentication tag is malformed");
 	if (seg->len[SEG_CIPHERTEXT] == 0)
 		return refuse(e, "it has no content");
+	if (!canonical(seg, SEG_CIPHERTEXT))
+		return refuse(e, "its content is not canonical base64url");
 	return true;
 }
 

@@ -1327,15 +1327,18 @@ enum store_rc store_key_get(struct db *db, int64_t team, const char *key_id, jso
 	return first_json(rc, rows, out);
 }
 
-/* The sealed key of one group: the named one, or the newest (key_id "" ). */
 enum store_rc store_key_sealed(struct db *db, int64_t group, const char *key_id, char found_id[37],
                                char **sealed)
 {
 	struct db_cur cur;
-	enum db_rc rc = db_query(db, &cur,
-	                         "SELECT key_id, sealed_key FROM signing_keys WHERE group_id = $1 "
-	                         "AND ($2 = '' OR key_id = $2) ORDER BY id DESC LIMIT 1",
-	                         "it", group, key_id);
+	enum db_rc rc = key_id ? db_query(db, &cur,
+	                                  "SELECT key_id, sealed_key FROM signing_keys "
+	                                  "WHERE group_id = $1 AND key_id = $2",
+	                                  "it", group, key_id)
+	                       : db_query(db, &cur,
+	                                  "SELECT key_id, sealed_key FROM signing_keys "
+	                                  "WHERE group_id = $1 ORDER BY id DESC LIMIT 1",
+	                                  "i", group);
 
 	*sealed = NULL;
 	if (rc != DB_OK)

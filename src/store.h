@@ -231,7 +231,7 @@ enum store_rc store_key_create(struct db *db, int64_t team, int64_t group, const
                                const char *sealed);
 enum store_rc store_key_list(struct db *db, int64_t team, int64_t group, json_t **items);
 enum store_rc store_key_get(struct db *db, int64_t team, const char *key_id, json_t **out);
-/* The named key of a group, or its newest when key_id is "". *sealed is
+/* The named key of a group, or its newest when key_id is NULL. *sealed is
  * new (free it); found_id gets the key's id. */
 enum store_rc store_key_sealed(struct db *db, int64_t group, const char *key_id, char found_id[37],
                                char **sealed);

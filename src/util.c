@@ -53,19 +53,42 @@ void util_time_format(int64_t t, char buf[24])
 	strftime(buf, 24, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* "Z", or "+HH:MM" / "-HH:MM": the offset from UTC in seconds. */
+static bool parse_offset(const char *s, int64_t *offset)
+{
+	int hh, mm, n = 0;
+
+	if (strcmp(s, "Z") == 0) {
+		*offset = 0;
+		return true;
+	}
+	if ((s[0] != '+' && s[0] != '-') || sscanf(s + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 ||
+	    n != 5 || s[6] != '\0' || hh > 23 || mm > 59)
+		return false;
+	*offset = (s[0] == '-' ? -1 : 1) * (int64_t)(hh * 3600 + mm * 60);
+	return true;
+}
+
 bool util_time_parse(const char *s, int64_t *out)
 {
-	struct tm tm = {0};
+	struct tm tm = {0}, check;
 	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t offset = 0;
+	time_t t;
 
-	if (!rest)
+	if (!rest || strlen(s) < 19)
 		return false;
 	if (*rest == '.') {
 		for (rest++; *rest >= '0' && *rest <= '9'; rest++)
 			;
 	}
-	if (strcmp(rest, "Z") != 0 && strcmp(rest, "+00:00") != 0)
+	if (!parse_offset(rest, &offset))
 		return false;
-	*out = (int64_t)timegm(&tm);
+	check = tm;
+	/* timegm normalises 2026-02-30 into March: refuse what moved. */
+	t = timegm(&check);
+	if (check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon || check.tm_hour != tm.tm_hour)
+		return false;
+	*out = (int64_t)t - offset;
 	return true;
 }

@@ -266,9 +266,23 @@ VTEST(bad_input, headers_over_16_kib_get_431)
 	expect_error(http("GET", "/api/customers/", hdrs, NULL, 0), 431, "headers_too_large");
 	expect_error(http("POST", "/api/create_customer/", hdrs, "{\"provided_id\":\"h\"}", 18),
 	             431, "headers_too_large");
-	hdrs[1] = fmt("X-Padding: %s", repeat("p", 200 * 1024));
+	hdrs[1] = fmt("X-Padding: %s", repeat("p", 40 * 1024));
 	expect_error(http("GET", "/api/customers/", hdrs, NULL, 0), 431, "headers_too_large");
 	expect_db_unchanged(before, "oversized headers");
+	expect_status(http("GET", "/healthz", NULL, NULL, 0), 200);
+}
+
+/* Far past the limit libmicrohttpd's own pool overflows first and it
+ * answers 431 itself (docs/KNOWN_ISSUES.md): still a refusal, never more. */
+VTEST(bad_input, headers_far_over_the_limit_are_refused)
+{
+	const char *req = fmt("GET /api/customers/ HTTP/1.1\r\nHost: x\r\nX-Padding: %s\r\n\r\n",
+	                      repeat("p", 200 * 1024));
+	struct raw *r;
+
+	world_tour(&w);
+	r = raw_http(req, strlen(req), 3000);
+	cr_assert_eq(r->status, 431, "200 KiB of headers: got %ld: %.200s", r->status, r->text);
 	expect_status(http("GET", "/healthz", NULL, NULL, 0), 200);
 }
 

@@ -29,7 +29,10 @@ Test(util, times_round_trip)
 	cr_expect_eq(t, 1796306098);
 	cr_expect(util_time_parse("2026-12-03T13:54:58.250+00:00", &t));
 	cr_expect_not(util_time_parse("2026-12-03 13:54:58", &t));
-	cr_expect_not(util_time_parse("2026-12-03T13:54:58+02:00", &t));
+	cr_expect(util_time_parse("2026-12-03T15:54:58+02:00", &t));
+	cr_expect_eq(t, 1796306098, "an offset is taken into account");
+	cr_expect_not(util_time_parse("2026-02-30T00:00:00Z", &t), "no such day");
+	cr_expect_not(util_time_parse("2026-12-03T13:54:58+2:00", &t));
 }
 
 Test(util, bounded_copy_reports_truncation)
