@@ -1,7 +1,8 @@
 /*
  * dbsnap — a read-only look at the server's SQLite database: whole-table
  * dumps as sorted text for "nothing changed" checks, row counts for "one
- * audit row per write", and a substring search for "no secret at rest".
+ * audit row per write", and a substring search for "no secret at rest" —
+ * plus one writing door, for the tests that tamper with the file on purpose.
  */
 #include "dbsnap.h"
 
@@ -228,4 +229,36 @@ const char *db_diff(const char *before, const char *after)
 	if (*b)
 		return fmt("row added: %.*s", (int)strcspn(b, "\n"), b);
 	return NULL;
+}
+
+const char *db_texts(const char *sql)
+{
+	sqlite3 *h = open_db();
+	sqlite3_stmt *st = NULL;
+	struct lines rows = {0};
+	int rc;
+
+	cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+	             sqlite3_errmsg(h));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *v = sqlite3_column_text(st, 0);
+		add_line(&rows, strdup(v ? (const char *)v : "NULL"));
+	}
+	cr_assert_eq(rc, SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return keep(join(&rows));
+}
+
+void db_write(const char *sql)
+{
+	sqlite3 *h = NULL;
+	char *msg = NULL;
+	int rc = sqlite3_open_v2(S.db_path, &h, SQLITE_OPEN_READWRITE, NULL);
+
+	cr_assert_eq(rc, SQLITE_OK, "open %s: %s", S.db_path, h ? sqlite3_errmsg(h) : "?");
+	sqlite3_busy_timeout(h, 5000);
+	rc = sqlite3_exec(h, sql, NULL, NULL, &msg);
+	cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, msg ? msg : "?");
+	sqlite3_close(h);
 }

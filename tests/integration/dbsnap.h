@@ -22,6 +22,13 @@ bool db_contains(const char *needle);
  * the query does not know: the check is skipped with a warning). */
 long db_scalar(const char *sql);
 
+/* The first column of every row a query answers, one per line in the
+ * query's order, "NULL" for a null (harness-owned). */
+const char *db_texts(const char *sql);
+
+/* Run SQL that changes the file: for tests that tamper with it on purpose. */
+void db_write(const char *sql);
+
 /* The rules of DESIGN §2 that the stored data must satisfy whatever the
  * request: fails the test (and names the rule) on any violation. */
 void db_check_invariants(void);

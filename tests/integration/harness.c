@@ -123,6 +123,11 @@ static char *slurp(const char *path, size_t *len)
 	return keep(buf);
 }
 
+char *file_bytes(const char *path, size_t *len)
+{
+	return slurp(path, len);
+}
+
 const char *srv_log(void)
 {
 	return slurp(S.log_path, NULL);
@@ -144,8 +149,8 @@ static const char *visor_bin(void)
 	return bin;
 }
 
-/* Fork and exec visor with stdout to out_fd and stderr to the log. */
-static pid_t spawn(const char *const *args, int out_fd)
+/* Fork and exec visor with stdout to out_fd and stderr to err_fd (the log when < 0). */
+static pid_t spawn_fds(const char *const *args, int out_fd, int err_fd)
 {
 	const char *argv[32];
 	int n = 0;
@@ -162,11 +167,16 @@ static pid_t spawn(const char *const *args, int out_fd)
 		int logfd = open(S.log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(out_fd >= 0 ? out_fd : logfd, STDOUT_FILENO);
-		dup2(logfd, STDERR_FILENO);
+		dup2(err_fd >= 0 ? err_fd : logfd, STDERR_FILENO);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn(const char *const *args, int out_fd)
+{
+	return spawn_fds(args, out_fd, -1);
 }
 
 int visor_run(const char *const *args, char **out)
@@ -262,16 +272,70 @@ static bool ours_is_ready(void)
 	return probe("/healthz", NULL) == 200 && probe("/admin/api/schemas", auth) == 200;
 }
 
+/* Wait for pid at most timeout_ms: its wait status, or -1 when it had to be killed. */
+static int wait_or_kill(pid_t pid, int timeout_ms)
+{
+	int status = 0;
+
+	for (int waited = 0; waited < timeout_ms; waited += 20) {
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			return status;
+		sleep_ms(20);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -1;
+}
+
+int visor_run_full(const char *const *args, int timeout_ms, char **out, char **err)
+{
+	const char *out_path = fmt("%s/cli.out", S.dir), *err_path = fmt("%s/cli.err", S.dir);
+	int ofd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int efd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	pid_t pid;
+	int status;
+
+	cr_assert(ofd >= 0 && efd >= 0, "open %s: %s", out_path, strerror(errno));
+	pid = spawn_fds(args, ofd, efd);
+	close(ofd);
+	close(efd);
+	status = wait_or_kill(pid, timeout_ms);
+	if (out)
+		*out = slurp(out_path, NULL);
+	if (err)
+		*err = slurp(err_path, NULL);
+	if (status == -1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char **serve_extra;
+
+void srv_serve_args(const char *const *extra)
+{
+	size_t n = 0;
+
+	serve_extra = NULL;
+	if (extra == NULL)
+		return;
+	while (extra[n])
+		n++;
+	serve_extra = keep(xzalloc((n + 1) * sizeof(*serve_extra)));
+	for (size_t i = 0; i < n; i++)
+		serve_extra[i] = fmt("%s", extra[i]);
+}
+
 /* Start serve on a fresh port; false if it exited before answering. */
 static bool try_serve(void)
 {
-	const char *db = fmt("sqlite:%s", S.db_path);
-	const char *listen;
-	int status;
+	const char *args[24] = {"serve", "--db", fmt("sqlite:%s", S.db_path), "--listen"};
+	int status, n = 5;
 
 	S.port = free_port();
-	listen = fmt("127.0.0.1:%d", S.port);
-	const char *args[] = {"serve", "--db", db, "--listen", listen, NULL};
+	args[4] = fmt("127.0.0.1:%d", S.port);
+	for (int i = 0; serve_extra && serve_extra[i] && n < 23; i++)
+		args[n++] = serve_extra[i];
+	args[n] = NULL;
 	S.pid = spawn(args, -1);
 	for (int i = 0; i < 500; i++) {
 		if (waitpid(S.pid, &status, WNOHANG) == S.pid) {
@@ -316,6 +380,7 @@ void srv_restart(void)
 static void start(int teams)
 {
 	memset(&S, 0, sizeof(S));
+	serve_extra = NULL;
 	snprintf(S.dir, sizeof(S.dir), "/tmp/visor-it-XXXXXX");
 	cr_assert_not_null(mkdtemp(S.dir), "mkdtemp: %s", strerror(errno));
 	snprintf(S.db_path, sizeof(S.db_path), "%s/visor.db", S.dir);
@@ -372,6 +437,7 @@ void srv_stop(void)
 	curl = NULL;
 	if (S.dir[0] && getenv("VISOR_KEEP_TMP") == NULL)
 		nftw(S.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	serve_extra = NULL;
 	pool_release();
 }
 
@@ -585,6 +651,22 @@ const char *resp_code(const struct resp *r)
 {
 	const char *code = jstr(r->json, "code");
 	return code ? code : "";
+}
+
+const char *resp_header(const struct resp *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = r->headers; p && *p;) {
+		size_t len = strcspn(p, "\n");
+
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			const char *v = p + n + 1 + strspn(p + n + 1, " \t");
+			return fmt("%.*s", (int)strcspn(v, "\r\n"), v);
+		}
+		p += len + (p[len] != '\0');
+	}
+	return NULL;
 }
 
 char *jdump(const json_t *j)

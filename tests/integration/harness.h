@@ -79,6 +79,10 @@ int srv_signal_and_wait(int sig);
 /* Start `visor serve` again on the same database (after srv_signal_and_wait). */
 void srv_restart(void);
 
+/* Extra arguments for every later `visor serve` of this test (NULL-terminated;
+ * NULL for none), e.g. {"--key-file", path, NULL}. */
+void srv_serve_args(const char *const *extra);
+
 /* Fails the test if the server has exited. */
 void srv_check_alive(void);
 
@@ -136,6 +140,9 @@ json_int_t jint(json_t *root, const char *path);
 /* The "code" of an error answer, or "" when there is none. */
 const char *resp_code(const struct resp *r);
 
+/* The value of a response header (harness-owned), or NULL when absent. */
+const char *resp_header(const struct resp *r, const char *name);
+
 /* A JSON value as compact text with sorted keys (harness-owned). */
 char *jdump(const json_t *j);
 
@@ -153,6 +160,13 @@ struct raw *raw_http(const char *bytes, size_t len, int timeout_ms);
 
 /* Run `visor <args…>` (NULL-terminated); stdout into *out (harness-owned). */
 int visor_run(const char *const *args, char **out);
+
+/* The same with stderr into *err too (either may be NULL); a run longer than
+ * timeout_ms is killed and answers -1. */
+int visor_run_full(const char *const *args, int timeout_ms, char **out, char **err);
+
+/* A file's bytes, NUL-terminated ("" when it is missing); harness-owned. */
+char *file_bytes(const char *path, size_t *len);
 
 /*
  * Assertions on answers. Each evaluates its arguments exactly once, so a
