@@ -370,7 +370,8 @@ static bool audit_list(struct req *r)
 	struct page pg;
 
 	/* actor=token:12, object=customer:acme, since=RFC 3339 */
-	if (actor && (sscanf(actor, "%31[a-z_]:%" SCNd64, actor_type, &actor_id) != 2))
+	if (actor &&
+	    (sscanf(actor, "%31[a-z_]:%" SCNd64, actor_type, &actor_id) != 2 || actor_id < 1))
 		return err_set(&r->err, 400, "invalid_filter",
 		               "\"actor\" looks like token:12 or admin_key:3 or member:1.");
 	if (object) {

@@ -15,15 +15,42 @@
 #include "limits.h"
 #include "router.h"
 
-static const char *const secret_keys[] = {"password",        "secret",     "private_key",
-                                          "token",           "api_key",    "credentials",
-                                          "service_account", "passphrase", NULL};
+/* Words that mark a setting as a secret wherever they appear in its name,
+ * in any case: "password", "db_password", "Password", "ssh_private_key"… */
+static const char *const secret_words[] = {"password",   "passwd",          "secret", "private_key",
+                                           "token",      "api_key",         "apikey", "credential",
+                                           "passphrase", "service_account", NULL};
 
-static bool is_secret_key(const char *key)
+static bool is_secret_name(const char *key)
 {
-	for (size_t i = 0; secret_keys[i]; i++) {
-		if (strcmp(key, secret_keys[i]) == 0)
+	for (size_t i = 0; secret_words[i]; i++) {
+		if (strcasestr(key, secret_words[i]))
 			return true;
+	}
+	return false;
+}
+
+/* A setting is secret when its name says so, or when it is an object or
+ * array holding a secret anywhere inside (an ssh_tunnel with a
+ * private_key): then the whole setting is kept as one secret. */
+static bool is_secret(const char *key, json_t *v)
+{
+	const char *k;
+	json_t *child;
+	size_t i;
+
+	if (key && is_secret_name(key))
+		return true;
+	if (json_is_object(v)) {
+		json_object_foreach (v, k, child) {
+			if (is_secret(k, child))
+				return true;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach (v, i, child) {
+			if (is_secret(NULL, child))
+				return true;
+		}
 	}
 	return false;
 }
@@ -144,9 +171,10 @@ static bool split_config(struct req *r, json_t *config, json_t *old_secrets, cha
 	json_t *n = json_array(), *v;
 	const char *key;
 	char *text;
+	bool ok;
 
 	json_object_foreach (config, key, v) {
-		if (!is_secret_key(key))
+		if (!is_secret(key, v) && !json_object_get(s, key))
 			json_object_set(p, key, v);
 		else if (json_is_null(v))
 			json_object_del(s, key);
@@ -157,13 +185,15 @@ static bool split_config(struct req *r, json_t *config, json_t *old_secrets, cha
 		json_array_append_new(n, json_string(key));
 	text = json_dumps(s, JSON_COMPACT);
 	*pub = json_dumps(p, JSON_COMPACT);
-	*sec = keyring_seal(text);
 	*names = json_dumps(n, JSON_COMPACT);
+	ok = keyring_seal(r->db, text, sec);
 	sodium_memzero(text, strlen(text));
 	free(text);
 	json_decref(p);
 	json_decref(s);
 	json_decref(n);
+	if (!ok)
+		return keyring_mismatch(&r->err);
 	return true;
 }
 
@@ -175,8 +205,7 @@ static bool load_secrets(struct req *r, int64_t id, json_t **out)
 
 	ok = req_store_ok(r, store_ds_secrets(r->db, r->who.team_id, id, &sealed), "data source");
 	if (ok && !keyring_unseal(sealed, &plain))
-		ok = err_set(&r->err, 500, "secrets_unreadable",
-		             "This data source's secrets do not open under the master key.");
+		ok = keyring_mismatch(&r->err);
 	if (ok)
 		*out = json_loads(plain, 0, NULL);
 	ok = ok && *out;

@@ -5,8 +5,8 @@
  * pass the objects as the API reads them, which never carry a secret.
  *
  * Events form a hash chain: each stores the previous event's hash and a
- * BLAKE2b hash over that and its own fields, and the newest hash is kept
- * apart as the head. `visor audit verify` recomputes the chain, so an
+ * BLAKE2b hash, keyed from the master key, over that and its own fields;
+ * the newest hash is kept apart as the head. `visor audit verify` recomputes the chain, so an
  * edited, inserted or deleted event shows.
  */
 #ifndef VISOR_AUDIT_H
@@ -37,6 +37,9 @@ enum store_rc audit_append(struct db *db, struct audit_event *ev);
 /* Walk the whole chain. Returns true when intact; otherwise false with the
  * first broken event's id and a reason in msg. *count gets the events read. */
 bool audit_verify(struct db *db, int64_t *count, char *msg, size_t msglen);
+
+/* Re-link the whole chain under key (inside `visor rekey`'s transaction). */
+bool audit_rechain(struct db *db, const unsigned char key[32]) MUST_CHECK;
 
 /* Write a team's events (0: all) as JSON lines. */
 bool audit_export(struct db *db, int64_t team, FILE *out);

@@ -84,14 +84,16 @@ static const char init_help[] =
     "                        overrides)\n";
 
 static const char audit_help[] =
-    "usage: visor audit verify [--db URL]\n"
-    "       visor audit export [--db URL] [--team ID]\n"
+    "usage: visor audit verify [--db URL] [--key-file PATH]\n"
+    "       visor audit export [--db URL] [--key-file PATH] [--team ID]\n"
     "\n"
     "verify  recomputes the audit log's hash chain; exits 1 and names the first\n"
     "        event that was edited, inserted or removed\n"
     "export  writes the audit events as JSON lines on standard output\n"
     "\n"
     "  --db URL    sqlite:PATH or postgresql://… (default sqlite:visor.db)\n"
+    "  --key-file PATH   the master key, which keys the chain (default: PATH.key\n"
+    "              beside a SQLite database; VISOR_MASTER_KEY overrides)\n"
     "  --team ID   only this team's events\n";
 
 static const char migrate_help[] =
@@ -440,9 +442,9 @@ static int cmd_migrate(int argc, char **argv)
 	return 0;
 }
 
-static int audit_run(const char *what, const char *url, int64_t team)
+static int audit_run(const char *what, const char *url, const char *key_file, int64_t team)
 {
-	struct db *db = open_db(url);
+	struct db *db = open_keyed_db(url, key_file, false);
 	int64_t count = 0;
 	char msg[256];
 	bool ok;
@@ -469,10 +471,11 @@ static int cmd_audit(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"db", required_argument, NULL, OPT_DB},
 	    {"team", required_argument, NULL, OPT_TEAM},
+	    {"key-file", required_argument, NULL, OPT_KEY_FILE},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *url = default_db;
+	const char *url = default_db, *key_file = NULL;
 	int64_t team = 0;
 	int c;
 
@@ -482,6 +485,8 @@ static int cmd_audit(int argc, char **argv)
 			return 0;
 		} else if (c == OPT_DB) {
 			url = optarg;
+		} else if (c == OPT_KEY_FILE) {
+			key_file = optarg;
 		} else if (c != OPT_TEAM || !util_parse_i64(optarg, 1, INT64_MAX, &team)) {
 			return usage_error(audit_help, "%s", "bad option or --team value");
 		}
@@ -489,7 +494,7 @@ static int cmd_audit(int argc, char **argv)
 	if (optind != argc - 1 ||
 	    (strcmp(argv[optind], "verify") != 0 && strcmp(argv[optind], "export") != 0))
 		return usage_error(audit_help, "%s", "say verify or export");
-	return audit_run(argv[optind], url, team);
+	return audit_run(argv[optind], url, key_file, team);
 }
 
 static const char rekey_help[] =

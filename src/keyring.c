@@ -8,10 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "seal.h"
 #include "store.h"
 
 static unsigned char master[SEAL_KEY_BYTES];
+static char master_id[SEAL_KEY_ID];
 static bool loaded;
 
 void keyring_default_file(const char *db_url, char *out, size_t cap)
@@ -63,15 +65,43 @@ bool keyring_open(struct db *db, const char *key_file, bool create, char *msg, s
 		sodium_memzero(master, sizeof(master));
 		return false;
 	}
+	memcpy(master_id, id, sizeof(master_id));
 	loaded = true;
 	return true;
 }
 
-char *keyring_seal(const char *plaintext)
+bool keyring_seal(struct db *db, const char *plaintext, char **sealed)
 {
+	char *known = NULL;
+	bool current;
+
 	if (!loaded)
 		abort(); /* a programming error: the server opens the keyring first */
-	return seal_encrypt(master, plaintext);
+	current = store_setting_get(db, "master_key_id", &known) == STORE_OK &&
+	          strcmp(known, master_id) == 0;
+	free(known);
+	*sealed = current ? seal_encrypt(master, plaintext) : NULL;
+	return current;
+}
+
+bool keyring_mismatch(struct err *e)
+{
+	return err_set(e, 503, "master_key_mismatch",
+	               "The database's master key is not this server's (after `visor rekey`, "
+	               "restart every server with the new key); nothing was changed.");
+}
+
+static void derive_audit_key(const unsigned char *from, unsigned char key[32])
+{
+	static const char context[] = "visor audit chain v1";
+
+	crypto_generichash(key, 32, (const unsigned char *)context, sizeof(context) - 1, from,
+	                   SEAL_KEY_BYTES);
+}
+
+void keyring_audit_key(unsigned char key[32])
+{
+	derive_audit_key(master, key);
 }
 
 bool keyring_unseal(const char *sealed, char **plaintext)
@@ -99,6 +129,7 @@ static bool reseal(struct db *db, json_t *row, const unsigned char *new_key)
 
 static bool reseal_all(struct db *db, const unsigned char *new_key, int *count)
 {
+	unsigned char audit_key[32];
 	json_t *rows = NULL, *row;
 	char id[SEAL_KEY_ID];
 	bool ok;
@@ -112,6 +143,9 @@ static bool reseal_all(struct db *db, const unsigned char *new_key, int *count)
 	*count = (int)json_array_size(rows);
 	json_decref(rows);
 	seal_key_id(new_key, id);
+	derive_audit_key(new_key, audit_key);
+	ok = ok && audit_rechain(db, audit_key);
+	sodium_memzero(audit_key, sizeof(audit_key));
 	return ok && store_setting_set(db, "master_key_id", id) == STORE_OK;
 }
 
@@ -130,6 +164,7 @@ bool keyring_rekey(struct db *db, const char *new_key_file, int *count, char *ms
 		snprintf(msg, msglen, "re-sealing failed; nothing was changed");
 	} else {
 		memcpy(master, new_key, sizeof(master));
+		seal_key_id(master, master_id);
 	}
 	sodium_memzero(new_key, sizeof(new_key));
 	return ok;

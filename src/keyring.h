@@ -22,12 +22,22 @@ void keyring_default_file(const char *db_url, char *out, size_t cap);
 bool keyring_open(struct db *db, const char *key_file, bool create, char *msg,
                   size_t msglen) MUST_CHECK;
 
-/* Seal plaintext under the master key; the caller frees the result. */
-char *keyring_seal(const char *plaintext);
+/* Seal plaintext under the master key into *sealed (free it). Inside a
+ * write transaction: false when the database has meanwhile been moved to
+ * another master key (`visor rekey`), so nothing is sealed under a stale
+ * key. */
+bool keyring_seal(struct db *db, const char *plaintext, char **sealed) MUST_CHECK;
 
 /* Open a sealed value; *plaintext is new (free it). False if it does not
  * open under this key. */
 bool keyring_unseal(const char *sealed, char **plaintext) MUST_CHECK;
+
+/* The refusal when a stored value does not open, or may not be sealed,
+ * under this process's key: 503 master_key_mismatch. Returns false. */
+bool keyring_mismatch(struct err *e);
+
+/* The key of the audit log's hash chain, derived from the master key. */
+void keyring_audit_key(unsigned char key[32]);
 
 /* Re-seal everything under the key loaded from new_key_file (or
  * VISOR_NEW_MASTER_KEY) in one transaction; *count gets how many values. */

@@ -1193,7 +1193,21 @@ enum store_rc store_audit_head(struct db *db, char hash[65])
 	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
 }
 
-enum store_rc store_audit_insert(struct db *db, const struct audit_event *ev)
+enum store_rc store_audit_last_hash(struct db *db, char hash[65])
+{
+	struct db_cur cur;
+
+	hash[0] = '\0';
+	if (db_query(db, &cur, "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1", "") !=
+	    DB_OK)
+		return STORE_ERROR;
+	if (db_next(&cur) && !db_is_null(&cur, 0))
+		util_strlcpy(hash, db_text(&cur, 0), 65);
+	db_done(&cur);
+	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+}
+
+enum store_rc store_audit_insert(struct db *db, const struct audit_event *ev, const char *head)
 {
 	enum db_rc rc;
 
@@ -1209,22 +1223,24 @@ enum store_rc store_audit_insert(struct db *db, const struct audit_event *ev)
 		rc = db_exec(db, NULL,
 		             "INSERT INTO settings (name, value) VALUES ('audit_head', $1) "
 		             "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-		             "t", ev->hash);
+		             "t", head);
 	return rc_of(rc);
 }
 
-enum store_rc store_audit_scan(struct db *db, int64_t team,
-                               bool (*fn)(void *ctx, const struct audit_event *ev), void *ctx)
+enum store_rc store_audit_scan(struct db *db, int64_t team, int64_t after_id, int64_t limit,
+                               bool (*fn)(void *ctx, const struct audit_event *ev), void *ctx,
+                               int64_t *seen)
 {
 	struct db_cur cur;
 	struct audit_event ev;
 	bool go = true;
 
+	*seen = 0;
 	if (db_query(db, &cur,
 	             "SELECT team_id, at, actor_type, actor_id, action, object_type, object_id, "
 	             "before, after, request_id, prev_hash, hash, id FROM audit_events "
-	             "WHERE $1 = 0 OR team_id = $1 ORDER BY id",
-	             "i", team) != DB_OK)
+	             "WHERE ($1 = 0 OR team_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+	             "iii", team, after_id, limit) != DB_OK)
 		return STORE_ERROR;
 	while (go && db_next(&cur)) {
 		ev.team_id = db_int(&cur, 0);
@@ -1240,10 +1256,26 @@ enum store_rc store_audit_scan(struct db *db, int64_t team,
 		util_strlcpy(ev.prev_hash, db_is_null(&cur, 10) ? "" : db_text(&cur, 10), 65);
 		util_strlcpy(ev.hash, db_is_null(&cur, 11) ? "" : db_text(&cur, 11), 65);
 		ev.id = db_int(&cur, 12);
+		(*seen)++;
 		go = fn(ctx, &ev);
 	}
 	db_done(&cur);
 	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+}
+
+enum store_rc store_audit_set_chain(struct db *db, int64_t id, const char *prev, const char *hash)
+{
+	int64_t n = 0;
+	enum db_rc rc =
+	    db_exec(db, &n, "UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE id = $1",
+	            "itt", id, prev, hash);
+
+	return one_row(rc, n);
+}
+
+enum store_rc store_team_count(struct db *db, int64_t *n)
+{
+	return count(db, n, "SELECT COUNT(*) FROM teams WHERE $1 = $2", 0, 0);
 }
 
 enum store_rc store_audit_list(struct db *db, int64_t team, const char *actor_type,

@@ -210,13 +210,20 @@ struct audit_event {
 	char hash[65];
 };
 
-/* The hash of the newest event ("" when there is none). */
+/* The recorded head of the chain ("" when there is none). */
 enum store_rc store_audit_head(struct db *db, char hash[65]);
-/* Append an event and make it the head of the chain. */
-enum store_rc store_audit_insert(struct db *db, const struct audit_event *ev);
-/* Call fn on each event of a team (0: all) in order, until it returns false. */
-enum store_rc store_audit_scan(struct db *db, int64_t team,
-                               bool (*fn)(void *ctx, const struct audit_event *ev), void *ctx);
+/* The hash of the newest event ("" when there is none). */
+enum store_rc store_audit_last_hash(struct db *db, char hash[65]);
+/* Append an event and record head as the chain's head. */
+enum store_rc store_audit_insert(struct db *db, const struct audit_event *ev, const char *head);
+/* Call fn on up to limit events of a team (0: all) after after_id, in
+ * order, until it returns false; *seen counts them. */
+enum store_rc store_audit_scan(struct db *db, int64_t team, int64_t after_id, int64_t limit,
+                               bool (*fn)(void *ctx, const struct audit_event *ev), void *ctx,
+                               int64_t *seen);
+/* Rewrite one event's place in the chain (visor rekey). */
+enum store_rc store_audit_set_chain(struct db *db, int64_t id, const char *prev, const char *hash);
+enum store_rc store_team_count(struct db *db, int64_t *n);
 enum store_rc store_audit_list(struct db *db, int64_t team, const char *actor_type,
                                int64_t actor_id, const char *object_type, const char *object_id,
                                int64_t since, struct page pg, json_t **items, int64_t *total);
