@@ -94,15 +94,11 @@ static enum db_rc vquery(struct db *db, struct db_cur *cur, const char *sql, con
 	return db->drv->query(db, sql, n, p, cur);
 }
 
-enum db_rc db_exec(struct db *db, int64_t *changed, const char *sql, const char *types, ...)
+enum db_rc db_vexec(struct db *db, int64_t *changed, const char *sql, const char *types, va_list ap)
 {
 	struct db_cur cur;
-	enum db_rc rc;
-	va_list ap;
+	enum db_rc rc = vquery(db, &cur, sql, types, ap);
 
-	va_start(ap, types);
-	rc = vquery(db, &cur, sql, types, ap);
-	va_end(ap);
 	if (rc != DB_OK)
 		return rc;
 	while (db_next(&cur))
@@ -111,6 +107,17 @@ enum db_rc db_exec(struct db *db, int64_t *changed, const char *sql, const char 
 	db_done(&cur);
 	if (changed)
 		*changed = db->drv->changes(db);
+	return rc;
+}
+
+enum db_rc db_exec(struct db *db, int64_t *changed, const char *sql, const char *types, ...)
+{
+	enum db_rc rc;
+	va_list ap;
+
+	va_start(ap, types);
+	rc = db_vexec(db, changed, sql, types, ap);
+	va_end(ap);
 	return rc;
 }
 

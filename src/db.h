@@ -75,6 +75,10 @@ void db_rollback(struct db *db);
 enum db_rc db_exec(struct db *db, int64_t *changed, const char *sql, const char *types,
                    ...) MUST_CHECK;
 
+/* The same with a va_list, for wrappers. */
+enum db_rc db_vexec(struct db *db, int64_t *changed, const char *sql, const char *types,
+                    va_list ap) MUST_CHECK;
+
 /* Start a query; read rows with db_next and the column getters; always
  * finish with db_done. */
 enum db_rc db_query(struct db *db, struct db_cur *cur, const char *sql, const char *types,

@@ -5,6 +5,7 @@
  */
 #include "store.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,19 @@ static enum store_rc one_row(enum db_rc rc, int64_t changed)
 	if (rc != DB_OK)
 		return rc_of(rc);
 	return changed > 0 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+/* Run a write that must touch exactly one row: none means not found. */
+static enum store_rc exec_one(struct db *db, const char *sql, const char *types, ...)
+{
+	int64_t n = 0;
+	enum db_rc rc;
+	va_list ap;
+
+	va_start(ap, types);
+	rc = db_vexec(db, &n, sql, types, ap);
+	va_end(ap);
+	return one_row(rc, n);
 }
 
 /* The first row of a query as a JSON object. */
@@ -176,14 +190,10 @@ enum store_rc store_team_get(struct db *db, int64_t team, json_t **out)
 enum store_rc store_team_update(struct db *db, int64_t team, const char *name, bool set_life,
                                 int64_t max_life)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n,
-	            "UPDATE teams SET name = COALESCE($2, name), token_max_lifetime = "
-	            "CASE WHEN $3 = 1 THEN $4 ELSE token_max_lifetime END WHERE id = $1",
-	            "itin", team, name, (int64_t)set_life, max_life);
-
-	return one_row(rc, n);
+	return exec_one(db,
+	                "UPDATE teams SET name = COALESCE($2, name), token_max_lifetime = "
+	                "CASE WHEN $3 = 1 THEN $4 ELSE token_max_lifetime END WHERE id = $1",
+	                "itin", team, name, (int64_t)set_life, max_life);
 }
 
 enum store_rc store_member_create(struct db *db, int64_t team, const char *email, enum role role,
@@ -233,21 +243,13 @@ enum store_rc store_member_list(struct db *db, int64_t team, struct page pg, jso
 
 enum store_rc store_member_update(struct db *db, int64_t team, int64_t id, const char *role)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "UPDATE members SET role = $3 WHERE team_id = $1 AND id = $2", "iit",
-	            team, id, role);
-
-	return one_row(rc, n);
+	return exec_one(db, "UPDATE members SET role = $3 WHERE team_id = $1 AND id = $2", "iit",
+	                team, id, role);
 }
 
 enum store_rc store_member_delete(struct db *db, int64_t team, int64_t id)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "DELETE FROM members WHERE team_id = $1 AND id = $2", "ii", team, id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM members WHERE team_id = $1 AND id = $2", "ii", team, id);
 }
 
 enum store_rc store_admin_key_create(struct db *db, int64_t team, const char *name,
@@ -286,11 +288,8 @@ enum store_rc store_admin_key_list(struct db *db, int64_t team, struct page pg, 
 
 enum store_rc store_admin_key_delete(struct db *db, int64_t team, int64_t id)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n, "DELETE FROM admin_keys WHERE team_id = $1 AND id = $2",
-	                        "ii", team, id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM admin_keys WHERE team_id = $1 AND id = $2", "ii", team,
+	                id);
 }
 
 /* schemas */
@@ -331,31 +330,20 @@ enum store_rc store_schema_list(struct db *db, int64_t team, struct page pg, jso
 
 enum store_rc store_schema_rename(struct db *db, int64_t team, int64_t id, const char *name)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "UPDATE schemas SET name = $3 WHERE team_id = $1 AND id = $2", "iit",
-	            team, id, name);
-
-	return one_row(rc, n);
+	return exec_one(db, "UPDATE schemas SET name = $3 WHERE team_id = $1 AND id = $2", "iit",
+	                team, id, name);
 }
 
 enum store_rc store_schema_set_default(struct db *db, int64_t team, int64_t id, int64_t ds)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(
-	    db, &n, "UPDATE schemas SET default_data_source_id = $3 WHERE team_id = $1 AND id = $2",
+	return exec_one(
+	    db, "UPDATE schemas SET default_data_source_id = $3 WHERE team_id = $1 AND id = $2",
 	    "iin", team, id, ds);
-
-	return one_row(rc, n);
 }
 
 enum store_rc store_schema_delete(struct db *db, int64_t team, int64_t id)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "DELETE FROM schemas WHERE team_id = $1 AND id = $2", "ii", team, id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM schemas WHERE team_id = $1 AND id = $2", "ii", team, id);
 }
 
 enum store_rc store_schema_ds_count(struct db *db, int64_t team, int64_t id, int64_t *n)
@@ -423,13 +411,10 @@ enum store_rc store_ds_update(struct db *db, int64_t team, int64_t id, const cha
                               const char *type, const char *config, const char *secrets,
                               const char *secret_names)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n,
-	                        "UPDATE data_sources SET name = $3, type = $4, config = $5, "
-	                        "secrets = $6, secret_names = $7 WHERE team_id = $1 AND id = $2",
-	                        "iittttt", team, id, name, type, config, secrets, secret_names);
-
-	return one_row(rc, n);
+	return exec_one(db,
+	                "UPDATE data_sources SET name = $3, type = $4, config = $5, "
+	                "secrets = $6, secret_names = $7 WHERE team_id = $1 AND id = $2",
+	                "iittttt", team, id, name, type, config, secrets, secret_names);
 }
 
 enum store_rc store_ds_secrets(struct db *db, int64_t team, int64_t id, char **sealed)
@@ -541,21 +526,13 @@ enum store_rc store_group_list(struct db *db, int64_t team, struct page pg, json
 
 enum store_rc store_group_rename(struct db *db, int64_t team, int64_t id, const char *name)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "UPDATE groups SET name = $3 WHERE team_id = $1 AND id = $2", "iit",
-	            team, id, name);
-
-	return one_row(rc, n);
+	return exec_one(db, "UPDATE groups SET name = $3 WHERE team_id = $1 AND id = $2", "iit",
+	                team, id, name);
 }
 
 enum store_rc store_group_delete(struct db *db, int64_t team, int64_t id)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "DELETE FROM groups WHERE team_id = $1 AND id = $2", "ii", team, id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM groups WHERE team_id = $1 AND id = $2", "ii", team, id);
 }
 
 enum store_rc store_group_customer_count(struct db *db, int64_t group, int64_t *n)
@@ -636,13 +613,10 @@ enum store_rc store_group_add_ds(struct db *db, int64_t group, int64_t ds, int64
 
 enum store_rc store_group_remove_ds(struct db *db, int64_t group, int64_t ds)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n,
-	                        "DELETE FROM group_data_sources WHERE group_id = $1 AND "
-	                        "data_source_id = $2",
-	                        "ii", group, ds);
-
-	return one_row(rc, n);
+	return exec_one(db,
+	                "DELETE FROM group_data_sources WHERE group_id = $1 AND "
+	                "data_source_id = $2",
+	                "ii", group, ds);
 }
 
 enum store_rc store_group_set_default(struct db *db, int64_t group, int64_t schema, int64_t ds)
@@ -662,13 +636,10 @@ enum store_rc store_group_set_default(struct db *db, int64_t group, int64_t sche
 
 enum store_rc store_group_clear_default(struct db *db, int64_t group, int64_t schema)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n,
-	                        "UPDATE group_data_sources SET is_default = 0 "
-	                        "WHERE group_id = $1 AND schema_id = $2 AND is_default = 1",
-	                        "ii", group, schema);
-
-	return one_row(rc, n);
+	return exec_one(db,
+	                "UPDATE group_data_sources SET is_default = 0 "
+	                "WHERE group_id = $1 AND schema_id = $2 AND is_default = 1",
+	                "ii", group, schema);
 }
 
 enum store_rc store_ds_leave_groups(struct db *db, int64_t ds)
@@ -726,37 +697,26 @@ enum store_rc store_token_list(struct db *db, int64_t team, int64_t group, struc
 enum store_rc store_token_update(struct db *db, int64_t team, int64_t id, const char *name,
                                  const char *permission)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n,
-	            "UPDATE api_tokens SET name = COALESCE($3, name), "
-	            "permission = COALESCE($4, permission) WHERE team_id = $1 AND id = $2",
-	            "iitt", team, id, name, permission);
-
-	return one_row(rc, n);
+	return exec_one(db,
+	                "UPDATE api_tokens SET name = COALESCE($3, name), "
+	                "permission = COALESCE($4, permission) WHERE team_id = $1 AND id = $2",
+	                "iitt", team, id, name, permission);
 }
 
 enum store_rc store_token_rehash(struct db *db, int64_t team, int64_t id, const char *hash,
                                  const char *head, const char *last4, int64_t grace_until)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n,
-	            "UPDATE api_tokens SET previous_hash = CASE WHEN $6 > 0 THEN hash "
-	            "ELSE NULL END, previous_until = CASE WHEN $6 > 0 THEN $6 ELSE NULL "
-	            "END, hash = $3, head = $4, last4 = $5 WHERE team_id = $1 AND id = $2",
-	            "iittti", team, id, hash, head, last4, grace_until);
-
-	return one_row(rc, n);
+	return exec_one(db,
+	                "UPDATE api_tokens SET previous_hash = CASE WHEN $6 > 0 THEN hash "
+	                "ELSE NULL END, previous_until = CASE WHEN $6 > 0 THEN $6 ELSE NULL "
+	                "END, hash = $3, head = $4, last4 = $5 WHERE team_id = $1 AND id = $2",
+	                "iittti", team, id, hash, head, last4, grace_until);
 }
 
 enum store_rc store_token_delete(struct db *db, int64_t team, int64_t id)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n, "DELETE FROM api_tokens WHERE team_id = $1 AND id = $2",
-	                        "ii", team, id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM api_tokens WHERE team_id = $1 AND id = $2", "ii", team,
+	                id);
 }
 
 /* customers */
@@ -1063,21 +1023,14 @@ enum store_rc store_tag_find(struct db *db, int64_t team, const char *name, int6
 
 enum store_rc store_tag_rename(struct db *db, int64_t team, int64_t id, const char *name)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "UPDATE group_tags SET name = $3 WHERE team_id = $1 AND id = $2", "iit",
-	            team, id, name);
-
-	return one_row(rc, n);
+	return exec_one(db, "UPDATE group_tags SET name = $3 WHERE team_id = $1 AND id = $2", "iit",
+	                team, id, name);
 }
 
 enum store_rc store_tag_delete(struct db *db, int64_t team, int64_t id)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n, "DELETE FROM group_tags WHERE team_id = $1 AND id = $2",
-	                        "ii", team, id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM group_tags WHERE team_id = $1 AND id = $2", "ii", team,
+	                id);
 }
 
 enum store_rc store_level_list(struct db *db, int64_t team, json_t **items)
@@ -1159,23 +1112,17 @@ enum store_rc store_level_below(struct db *db, int64_t team, int64_t rank, int64
 enum store_rc store_level_update(struct db *db, int64_t team, int64_t id, const char *name,
                                  bool set_rank, int64_t rank)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(db, &n,
-	                        "UPDATE hierarchy_levels SET name = COALESCE($3, name), "
-	                        "rank = CASE WHEN $4 = 1 THEN $5 ELSE rank END "
-	                        "WHERE team_id = $1 AND id = $2",
-	                        "iitii", team, id, name, (int64_t)set_rank, rank);
-
-	return one_row(rc, n);
+	return exec_one(db,
+	                "UPDATE hierarchy_levels SET name = COALESCE($3, name), "
+	                "rank = CASE WHEN $4 = 1 THEN $5 ELSE rank END "
+	                "WHERE team_id = $1 AND id = $2",
+	                "iitii", team, id, name, (int64_t)set_rank, rank);
 }
 
 enum store_rc store_level_delete(struct db *db, int64_t team, int64_t id)
 {
-	int64_t n = 0;
-	enum db_rc rc = db_exec(
-	    db, &n, "DELETE FROM hierarchy_levels WHERE team_id = $1 AND id = $2", "ii", team, id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM hierarchy_levels WHERE team_id = $1 AND id = $2", "ii",
+	                team, id);
 }
 
 /* audit */
@@ -1265,12 +1212,8 @@ enum store_rc store_audit_scan(struct db *db, int64_t team, int64_t after_id, in
 
 enum store_rc store_audit_set_chain(struct db *db, int64_t id, const char *prev, const char *hash)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE id = $1",
-	            "itt", id, prev, hash);
-
-	return one_row(rc, n);
+	return exec_one(db, "UPDATE audit_events SET prev_hash = $2, hash = $3 WHERE id = $1",
+	                "itt", id, prev, hash);
 }
 
 enum store_rc store_team_count(struct db *db, int64_t *n)
@@ -1387,12 +1330,8 @@ enum store_rc store_key_sealed(struct db *db, int64_t group, const char *key_id,
 
 enum store_rc store_key_delete(struct db *db, int64_t team, const char *key_id)
 {
-	int64_t n = 0;
-	enum db_rc rc =
-	    db_exec(db, &n, "DELETE FROM signing_keys WHERE team_id = $1 AND key_id = $2", "it",
-	            team, key_id);
-
-	return one_row(rc, n);
+	return exec_one(db, "DELETE FROM signing_keys WHERE team_id = $1 AND key_id = $2", "it",
+	                team, key_id);
 }
 
 /* everything sealed under the master key, for `visor rekey` */
