@@ -15,7 +15,7 @@ PACKAGES := gcc make pkg-config meson ninja-build \
 	libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcjose-dev uuid-dev libpq-dev \
 	libcriterion-dev libcurl4-openssl-dev clang-format sqlite3 curl \
 	postgresql postgresql-contrib
-BENCH_PACKAGES := wrk nginx-light
+BENCH_PACKAGES := wrk nginx-light nodejs
 
 .PHONY: all deps build run test format format-check bench clean
 

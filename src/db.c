@@ -48,17 +48,23 @@ enum db_rc db_commit(struct db *db)
 {
 	enum db_rc rc = db_exec(db, NULL, "COMMIT", "");
 
-	if (rc != DB_OK)
+	if (rc != DB_OK) {
 		db_rollback(db);
+		return rc;
+	}
 	db->in_tx = false;
+	db->drv->end(db);
 	return rc;
 }
 
 void db_rollback(struct db *db)
 {
-	if (db->in_tx && db_exec(db, NULL, "ROLLBACK", "") != DB_OK)
+	if (!db->in_tx)
+		return;
+	if (db_exec(db, NULL, "ROLLBACK", "") != DB_OK)
 		log_warn("rollback failed");
 	db->in_tx = false;
+	db->drv->end(db);
 }
 
 static int pack(const char *types, va_list ap, struct db_param *p)
@@ -130,6 +136,14 @@ enum db_rc db_query(struct db *db, struct db_cur *cur, const char *sql, const ch
 	rc = vquery(db, cur, sql, types, ap);
 	va_end(ap);
 	return rc;
+}
+
+enum db_rc db_query_params(struct db *db, struct db_cur *cur, const char *sql, int n,
+                           const struct db_param *p)
+{
+	memset(cur, 0, sizeof(*cur));
+	cur->db = db;
+	return db->drv->query(db, sql, n, p, cur);
 }
 
 bool db_next(struct db_cur *cur)

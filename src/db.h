@@ -43,6 +43,7 @@ struct db_driver {
 	void (*close)(struct db *db);
 	enum db_rc (*run)(struct db *db, const char *sql); /* no parameters, no rows */
 	enum db_rc (*begin)(struct db *db, bool write);
+	void (*end)(struct db *db); /* after COMMIT or ROLLBACK */
 	enum db_rc (*query)(struct db *db, const char *sql, int n, const struct db_param *p,
 	                    struct db_cur *cur);
 	bool (*next)(struct db_cur *cur);
@@ -83,6 +84,10 @@ enum db_rc db_vexec(struct db *db, int64_t *changed, const char *sql, const char
  * finish with db_done. */
 enum db_rc db_query(struct db *db, struct db_cur *cur, const char *sql, const char *types,
                     ...) MUST_CHECK;
+/* The same with parameters already packed (for statements whose
+ * parameters vary with the filters given). */
+enum db_rc db_query_params(struct db *db, struct db_cur *cur, const char *sql, int n,
+                           const struct db_param *p) MUST_CHECK;
 bool db_next(struct db_cur *cur);
 bool db_is_null(struct db_cur *cur, int col);
 int64_t db_int(struct db_cur *cur, int col);

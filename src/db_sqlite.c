@@ -4,6 +4,7 @@
  * crash, foreign keys on, and a per-connection cache of prepared
  * statements keyed by the SQL text. "$N" parameters become "?N".
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ struct cached {
 struct sqlite_db {
 	struct db base;
 	sqlite3 *h;
+	bool holds_writer; /* this connection holds the process's writer lock */
 	struct cached cache[CACHE_SLOTS];
 };
 
@@ -113,6 +115,10 @@ static const char *const migrations[] = {
     "ALTER TABLE audit_events ADD COLUMN prev_hash TEXT;"
     "ALTER TABLE audit_events ADD COLUMN hash TEXT;"
     "CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+
+    /* 3: customer pages in id order, per team and per group */
+    "CREATE INDEX customers_team_order ON customers (team_id, id);"
+    "CREATE INDEX customers_group_order ON customers (group_id, id);",
 };
 
 static const char *sqlite_migrations(int version)
@@ -153,9 +159,32 @@ static enum db_rc sq_run(struct db *db, const char *sql)
 
 /* Transactions go through the statement cache like any query: a request
  * would otherwise parse BEGIN and COMMIT every time. */
+/* SQLite lets one connection write at a time. Writers of this process
+ * queue here, in order, instead of in SQLite's busy handler, whose growing
+ * sleeps let one thread starve another for seconds. */
+static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
+
 static enum db_rc sq_begin(struct db *db, bool write)
 {
-	return db_exec(db, NULL, write ? "BEGIN IMMEDIATE" : "BEGIN", "");
+	struct sqlite_db *s = (struct sqlite_db *)db;
+	enum db_rc rc;
+
+	if (write)
+		pthread_mutex_lock(&writer);
+	rc = db_exec(db, NULL, write ? "BEGIN IMMEDIATE" : "BEGIN", "");
+	s->holds_writer = write && rc == DB_OK;
+	if (write && rc != DB_OK)
+		pthread_mutex_unlock(&writer);
+	return rc;
+}
+
+static void sq_end(struct db *db)
+{
+	struct sqlite_db *s = (struct sqlite_db *)db;
+
+	if (s->holds_writer)
+		pthread_mutex_unlock(&writer);
+	s->holds_writer = false;
 }
 
 static char *dollar_to_question(const char *sql)
@@ -323,6 +352,7 @@ const struct db_driver db_sqlite_driver = {
     .close = sq_close,
     .run = sq_run,
     .begin = sq_begin,
+    .end = sq_end,
     .query = sq_query,
     .next = sq_next,
     .is_null = sq_is_null,

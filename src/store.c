@@ -930,27 +930,66 @@ enum store_rc store_customer_save(struct db *db, struct customer *c)
 	return save_parts(db, c);
 }
 
+/* One pair of statements per combination of filters, so that each can use
+ * its index (a "$2 = 0 OR group_id = $2" form would scan the table). */
+struct page_sql {
+	const char *count;
+	const char *ids;
+};
+
+#define CUSTOMER_PAGE(where, limit)                                                                \
+	{                                                                                          \
+		"SELECT COUNT(*) FROM customers " where,                                           \
+		    "SELECT id FROM customers " where " ORDER BY id " limit                        \
+	}
+
+static const struct page_sql page_sql[] = {
+    CUSTOMER_PAGE("WHERE team_id = $1", "LIMIT $2 OFFSET $3"),
+    CUSTOMER_PAGE("WHERE team_id = $1 AND group_id = $2", "LIMIT $3 OFFSET $4"),
+    CUSTOMER_PAGE("WHERE team_id = $1 AND group_id = $2 AND parent_id = $3", "LIMIT $4 OFFSET $5"),
+    CUSTOMER_PAGE("WHERE team_id = $1 AND group_id = $2 AND level_id = $3", "LIMIT $4 OFFSET $5"),
+    CUSTOMER_PAGE("WHERE team_id = $1 AND group_id = $2 AND parent_id = $3 AND level_id = $4",
+                  "LIMIT $5 OFFSET $6"),
+};
+
+static void put_id(struct db_param *p, int *n, int64_t v)
+{
+	p[*n].type = 'i';
+	p[*n].i = v;
+	p[*n].s = NULL;
+	(*n)++;
+}
+
 enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int64_t parent,
                                  int64_t level, struct page pg, int64_t **ids, size_t *n,
                                  int64_t *total)
 {
-	static const char count_sql[] =
-	    "SELECT COUNT(*) FROM customers "
-	    "WHERE team_id = $1 AND ($2 = 0 OR group_id = $2) "
-	    "AND ($3 = 0 OR parent_id = $3) AND ($4 = 0 OR level_id = $4)";
+	const struct page_sql *q = &page_sql[!group            ? 0
+	                                     : parent && level ? 4
+	                                     : level           ? 3
+	                                     : parent          ? 2
+	                                                       : 1];
+	struct db_param p[6];
 	struct db_cur cur;
-	bool found = false;
 	size_t cap = 0;
+	int np = 0;
 
 	*ids = NULL;
 	*n = 0;
-	if (db_scalar(db, total, &found, count_sql, "iiii", team, group, parent, level) != DB_OK)
+	put_id(p, &np, team);
+	if (group)
+		put_id(p, &np, group);
+	if (group && parent)
+		put_id(p, &np, parent);
+	if (group && level)
+		put_id(p, &np, level);
+	if (db_query_params(db, &cur, q->count, np, p) != DB_OK)
 		return STORE_ERROR;
-	if (db_query(db, &cur,
-	             "SELECT id FROM customers WHERE team_id = $1 AND ($2 = 0 OR group_id = $2) "
-	             "AND ($3 = 0 OR parent_id = $3) AND ($4 = 0 OR level_id = $4) "
-	             "ORDER BY id LIMIT $5 OFFSET $6",
-	             "iiiiii", team, group, parent, level, pg.limit, pg.offset) != DB_OK)
+	*total = db_next(&cur) ? db_int(&cur, 0) : 0;
+	db_done(&cur);
+	put_id(p, &np, pg.limit);
+	put_id(p, &np, pg.offset);
+	if (db_query_params(db, &cur, q->ids, np, p) != DB_OK)
 		return STORE_ERROR;
 	while (db_next(&cur)) {
 		if (*n == cap) {
