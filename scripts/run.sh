@@ -21,7 +21,7 @@ Visor is starting on http://$LISTEN (database $DB).
 
   Admin API   curl -H "Authorization: Bearer $KEY" http://$LISTEN/admin/api/groups
   Sign-in     admin@example.com / $PASSWORD
-              (kept in $CREDS; delete that file and $DB to start over)
+              (kept in $CREDS; delete it, ${DB#sqlite:} and ${DB#sqlite:}.key to start over)
 
 The README's tour walks you through groups, tokens and customers. Ctrl-C stops.
 
