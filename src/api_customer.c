@@ -277,44 +277,31 @@ static bool list_filters(struct req *r, int64_t *parent, int64_t *level, bool *e
 	return req_store_ok(r, rc, "customer");
 }
 
-/* Read each id as a customer object into an array. */
-static bool customers_json(struct req *r, const struct group_view *g, const int64_t *ids, size_t n,
-                           json_t *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		struct customer c;
-		json_t *o;
-
-		customer_init(&c);
-		if (!req_store_ok(r, store_customer_by_id(r->db, r->who.team_id, ids[i], &c),
-		                  "customer")) {
-			customer_free(&c);
-			return false;
-		}
-		o = customer_json(r, &c, g);
-		customer_free(&c);
-		if (!o)
-			return false;
-		json_array_append_new(out, o);
-	}
-	return true;
-}
-
+/* One page of the group's customers, read with their ancestors in a few
+ * statements, as customer objects. */
 static bool list_page(struct req *r, int64_t parent, int64_t level, struct page pg, json_t *out,
                       int64_t *total)
 {
 	struct group_view g = {0};
-	int64_t *ids = NULL;
-	size_t n = 0;
+	struct customer_set set = {0};
 	bool ok;
 
-	ok = load_group(r, &g) &&
-	     req_store_ok(r,
-	                  store_customer_ids(r->db, r->who.team_id, g.id, parent, level, pg, &ids,
-	                                     &n, total),
-	                  "customer") &&
-	     customers_json(r, &g, ids, n, out);
-	free(ids);
+	ok = load_group(r, &g) && req_store_ok(r,
+	                                       store_customer_page(r->db, r->who.team_id, g.id,
+	                                                           parent, level, pg, &set, total),
+	                                       "customer");
+	for (size_t i = 0; ok && i < set.n_page; i++) {
+		struct customer *c = customer_set_find(&set, set.page[i]);
+		json_t *o = c ? customer_json_in(r, c, &g, &set) : NULL;
+
+		if (!c) /* the page and its rows come from one transaction */
+			ok = err_storage(&r->err);
+		else if (!o)
+			ok = false;
+		else
+			json_array_append_new(out, o);
+	}
+	customer_set_free(&set);
 	group_view_free(&g);
 	return ok;
 }

@@ -30,8 +30,9 @@ static json_t *mapping_json(const struct mapping *m)
 
 /* The computed mapping and properties of c, walking up its ancestors. */
 static bool computed(struct req *r, const struct customer *c, const struct group_view *g,
-                     struct mapping *map, json_t *props, int depth)
+                     const struct customer_set *set, struct mapping *map, json_t *props, int depth)
 {
+	const struct customer *known = set ? customer_set_find(set, c->parent_id) : NULL;
 	struct mapping parent_map;
 	struct customer parent;
 	bool ok = true;
@@ -39,9 +40,11 @@ static bool computed(struct req *r, const struct customer *c, const struct group
 	mapping_init(&parent_map);
 	customer_init(&parent);
 	if (c->parent_id && depth < ANCESTORS_MAX) {
-		ok = req_store_ok(r, store_customer_by_id(r->db, c->team_id, c->parent_id, &parent),
-		                  "customer") &&
-		     computed(r, &parent, g, &parent_map, props, depth + 1);
+		ok =
+		    (known ||
+		     req_store_ok(r, store_customer_by_id(r->db, c->team_id, c->parent_id, &parent),
+		                  "customer")) &&
+		    computed(r, known ? known : &parent, g, set, &parent_map, props, depth + 1);
 	}
 	if (ok) {
 		domain_compute_mapping(g, &c->own, c->parent_id ? &parent_map : NULL, map);
@@ -54,12 +57,18 @@ static bool computed(struct req *r, const struct customer *c, const struct group
 
 json_t *customer_json(struct req *r, const struct customer *c, const struct group_view *g)
 {
+	return customer_json_in(r, c, g, NULL);
+}
+
+json_t *customer_json_in(struct req *r, const struct customer *c, const struct group_view *g,
+                         const struct customer_set *set)
+{
 	struct mapping map;
 	json_t *props = json_object();
 	json_t *o = NULL;
 
 	mapping_init(&map);
-	if (computed(r, c, g, &map, props, 0)) {
+	if (computed(r, c, g, set, &map, props, 0)) {
 		o = json_pack("{ss ss ss sb sO sO sO sO ss so so ss}", "token", c->token, "name",
 		              c->name, "provided_id", c->provided_id, "is_demo_group", c->is_demo,
 		              "emails", c->emails, "group_tags", c->tags, "properties",

@@ -17,6 +17,11 @@
  * r->err set. g is the view of the customer's group. */
 json_t *customer_json(struct req *r, const struct customer *c, const struct group_view *g);
 
+/* The same, taking ancestors from set when they are there (a page read by
+ * store_customer_page) rather than from the store. */
+json_t *customer_json_in(struct req *r, const struct customer *c, const struct group_view *g,
+                         const struct customer_set *set);
+
 /* The same plus "id" and "group_id", for the admin API. */
 json_t *customer_admin_json(struct req *r, const struct customer *c, const struct group_view *g);
 

@@ -960,22 +960,22 @@ static void put_id(struct db_param *p, int *n, int64_t v)
 	(*n)++;
 }
 
-enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int64_t parent,
-                                 int64_t level, struct page pg, int64_t **ids, size_t *n,
-                                 int64_t *total)
+/* Which statements serve these filters (parent and level only within a group). */
+static size_t page_variant(int64_t group, int64_t parent, int64_t level)
 {
-	const struct page_sql *q = &page_sql[!group            ? 0
-	                                     : parent && level ? 4
-	                                     : level           ? 3
-	                                     : parent          ? 2
-	                                                       : 1];
-	struct db_param p[6];
-	struct db_cur cur;
-	size_t cap = 0;
+	if (!group)
+		return 0;
+	if (parent && level)
+		return 4;
+	return level ? 3 : parent ? 2 : 1;
+}
+
+/* The filters as parameters, in the order the statements number them. */
+static int page_params(struct db_param *p, int64_t team, int64_t group, int64_t parent,
+                       int64_t level)
+{
 	int np = 0;
 
-	*ids = NULL;
-	*n = 0;
 	put_id(p, &np, team);
 	if (group)
 		put_id(p, &np, group);
@@ -983,6 +983,21 @@ enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int
 		put_id(p, &np, parent);
 	if (group && level)
 		put_id(p, &np, level);
+	return np;
+}
+
+enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int64_t parent,
+                                 int64_t level, struct page pg, int64_t **ids, size_t *n,
+                                 int64_t *total)
+{
+	const struct page_sql *q = &page_sql[page_variant(group, parent, level)];
+	struct db_param p[6];
+	struct db_cur cur;
+	size_t cap = 0;
+	int np = page_params(p, team, group, parent, level);
+
+	*ids = NULL;
+	*n = 0;
 	if (db_query_params(db, &cur, q->count, np, p) != DB_OK)
 		return STORE_ERROR;
 	*total = db_next(&cur) ? db_int(&cur, 0) : 0;
@@ -1000,6 +1015,147 @@ enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int
 	}
 	db_done(&cur);
 	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+}
+
+/* A page with its ancestors: the page's statement, then every parent up
+ * the hierarchy, as one set of ids that the next statements read from. */
+#define LINEAGE(where, limit)                                                                      \
+	"WITH RECURSIVE page(id) AS (SELECT id FROM customers " where " ORDER BY id " limit        \
+	"), lineage(id) AS (SELECT id FROM page UNION SELECT c.parent_id FROM customers c "        \
+	"JOIN lineage l ON c.id = l.id WHERE c.parent_id IS NOT NULL) "
+
+#define LINEAGE_SQL(where, limit)                                                                  \
+	{                                                                                          \
+		LINEAGE(where, limit)                                                              \
+		CUSTOMER_COLS "WHERE c.id IN (SELECT id FROM lineage)",                            \
+		    LINEAGE(where, limit) "SELECT ct.customer_id, t.name FROM customer_tags ct "   \
+		                          "JOIN group_tags t ON t.id = ct.tag_id "                 \
+		                          "WHERE ct.customer_id IN (SELECT id FROM lineage) "      \
+		                          "ORDER BY t.name",                                       \
+		    LINEAGE(where, limit) "SELECT customer_id, schema_id, data_source_id "         \
+		                          "FROM customer_mappings "                                \
+		                          "WHERE customer_id IN (SELECT id FROM lineage) "         \
+		                          "ORDER BY schema_id"                                     \
+	}
+
+struct lineage_sql {
+	const char *rows;
+	const char *tags;
+	const char *mappings;
+};
+
+static const struct lineage_sql lineage_sql[] = {
+    LINEAGE_SQL("WHERE team_id = $1", "LIMIT $2 OFFSET $3"),
+    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2", "LIMIT $3 OFFSET $4"),
+    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND parent_id = $3", "LIMIT $4 OFFSET $5"),
+    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND level_id = $3", "LIMIT $4 OFFSET $5"),
+    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND parent_id = $3 AND level_id = $4",
+                "LIMIT $5 OFFSET $6"),
+};
+
+static int by_id(const void *a, const void *b)
+{
+	const struct customer *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+struct customer *customer_set_find(const struct customer_set *set, int64_t id)
+{
+	struct customer key = {.id = id};
+
+	return set->n ? bsearch(&key, set->v, set->n, sizeof(key), by_id) : NULL;
+}
+
+void customer_set_free(struct customer_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		customer_free(&set->v[i]);
+	free(set->v);
+	free(set->page);
+	memset(set, 0, sizeof(*set));
+}
+
+static enum store_rc read_rows(struct db *db, const char *sql, int np, const struct db_param *p,
+                               struct customer_set *set)
+{
+	struct db_cur cur;
+	size_t cap = 0;
+
+	if (db_query_params(db, &cur, sql, np, p) != DB_OK)
+		return STORE_ERROR;
+	while (db_next(&cur)) {
+		if (set->n == cap) {
+			cap = cap ? cap * 2 : 64;
+			set->v = xrealloc(set->v, cap * sizeof(*set->v));
+		}
+		customer_init(&set->v[set->n]);
+		read_customer_row(&cur, &set->v[set->n]);
+		set->v[set->n++].tags = json_array();
+	}
+	db_done(&cur);
+	qsort(set->v, set->n, sizeof(*set->v), by_id);
+	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+}
+
+static enum store_rc read_tags(struct db *db, const char *sql, int np, const struct db_param *p,
+                               struct customer_set *set)
+{
+	struct db_cur cur;
+	struct customer *c;
+
+	if (db_query_params(db, &cur, sql, np, p) != DB_OK)
+		return STORE_ERROR;
+	while (db_next(&cur)) {
+		c = customer_set_find(set, db_int(&cur, 0));
+		if (c)
+			json_array_append_new(c->tags, json_string(db_text(&cur, 1)));
+	}
+	db_done(&cur);
+	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+}
+
+static enum store_rc read_mappings(struct db *db, const char *sql, int np, const struct db_param *p,
+                                   struct customer_set *set)
+{
+	struct db_cur cur;
+	struct customer *c;
+
+	if (db_query_params(db, &cur, sql, np, p) != DB_OK)
+		return STORE_ERROR;
+	while (db_next(&cur)) {
+		c = customer_set_find(set, db_int(&cur, 0));
+		if (c)
+			mapping_put(&c->own, db_int(&cur, 1), db_int(&cur, 2));
+	}
+	db_done(&cur);
+	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+}
+
+enum store_rc store_customer_page(struct db *db, int64_t team, int64_t group, int64_t parent,
+                                  int64_t level, struct page pg, struct customer_set *set,
+                                  int64_t *total)
+{
+	const struct lineage_sql *q = &lineage_sql[page_variant(group, parent, level)];
+	struct db_param p[6];
+	enum store_rc rc;
+	int np;
+
+	memset(set, 0, sizeof(*set));
+	rc =
+	    store_customer_ids(db, team, group, parent, level, pg, &set->page, &set->n_page, total);
+	np = page_params(p, team, group, parent, level);
+	put_id(p, &np, pg.limit);
+	put_id(p, &np, pg.offset);
+	if (rc == STORE_OK)
+		rc = read_rows(db, q->rows, np, p, set);
+	if (rc == STORE_OK)
+		rc = read_tags(db, q->tags, np, p, set);
+	if (rc == STORE_OK)
+		rc = read_mappings(db, q->mappings, np, p, set);
+	if (rc != STORE_OK)
+		customer_set_free(set);
+	return rc;
 }
 
 enum store_rc store_customer_delete_tree(struct db *db, int64_t id, int64_t *deleted)

@@ -166,6 +166,22 @@ enum store_rc store_customer_save(struct db *db, struct customer *c);
 enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int64_t parent,
                                  int64_t level, struct page pg, int64_t **ids, size_t *n,
                                  int64_t *total);
+/* A page of customers with all their ancestors, read in a few statements.
+ * page lists the page's ids in order; v holds every customer read, sorted
+ * by id for customer_set_find. */
+struct customer_set {
+	struct customer *v;
+	size_t n;
+	int64_t *page;
+	size_t n_page;
+};
+
+enum store_rc store_customer_page(struct db *db, int64_t team, int64_t group, int64_t parent,
+                                  int64_t level, struct page pg, struct customer_set *set,
+                                  int64_t *total);
+struct customer *customer_set_find(const struct customer_set *set, int64_t id);
+void customer_set_free(struct customer_set *set);
+
 enum store_rc store_customer_delete_tree(struct db *db, int64_t id, int64_t *deleted);
 enum store_rc store_customer_child_count(struct db *db, int64_t id, int64_t *n);
 /* Children whose level is not strictly below rank. */
