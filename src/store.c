@@ -1017,22 +1017,23 @@ enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int
 	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
 }
 
-/* A page with its ancestors: the page's statement, then every parent up
- * the hierarchy, as one set of ids that the next statements read from. */
-#define LINEAGE(where, limit)                                                                      \
-	"WITH RECURSIVE page(id) AS (SELECT id FROM customers " where " ORDER BY id " limit        \
+/* A page with its ancestors: the page (its ids are contiguous in id order,
+ * so the range of the first and last replaces a costly OFFSET), then every
+ * parent up the hierarchy, as one set of ids the statements read from. */
+#define LINEAGE(where, range)                                                                      \
+	"WITH RECURSIVE page(id) AS (SELECT id FROM customers " where " " range                    \
 	"), lineage(id) AS (SELECT id FROM page UNION SELECT c.parent_id FROM customers c "        \
 	"JOIN lineage l ON c.id = l.id WHERE c.parent_id IS NOT NULL) "
 
-#define LINEAGE_SQL(where, limit)                                                                  \
+#define LINEAGE_SQL(where, range)                                                                  \
 	{                                                                                          \
-		LINEAGE(where, limit)                                                              \
+		LINEAGE(where, range)                                                              \
 		CUSTOMER_COLS "WHERE c.id IN (SELECT id FROM lineage)",                            \
-		    LINEAGE(where, limit) "SELECT ct.customer_id, t.name FROM customer_tags ct "   \
+		    LINEAGE(where, range) "SELECT ct.customer_id, t.name FROM customer_tags ct "   \
 		                          "JOIN group_tags t ON t.id = ct.tag_id "                 \
 		                          "WHERE ct.customer_id IN (SELECT id FROM lineage) "      \
 		                          "ORDER BY t.name",                                       \
-		    LINEAGE(where, limit) "SELECT customer_id, schema_id, data_source_id "         \
+		    LINEAGE(where, range) "SELECT customer_id, schema_id, data_source_id "         \
 		                          "FROM customer_mappings "                                \
 		                          "WHERE customer_id IN (SELECT id FROM lineage) "         \
 		                          "ORDER BY schema_id"                                     \
@@ -1045,12 +1046,14 @@ struct lineage_sql {
 };
 
 static const struct lineage_sql lineage_sql[] = {
-    LINEAGE_SQL("WHERE team_id = $1", "LIMIT $2 OFFSET $3"),
-    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2", "LIMIT $3 OFFSET $4"),
-    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND parent_id = $3", "LIMIT $4 OFFSET $5"),
-    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND level_id = $3", "LIMIT $4 OFFSET $5"),
+    LINEAGE_SQL("WHERE team_id = $1", "AND id BETWEEN $2 AND $3"),
+    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2", "AND id BETWEEN $3 AND $4"),
+    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND parent_id = $3",
+                "AND id BETWEEN $4 AND $5"),
+    LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND level_id = $3",
+                "AND id BETWEEN $4 AND $5"),
     LINEAGE_SQL("WHERE team_id = $1 AND group_id = $2 AND parent_id = $3 AND level_id = $4",
-                "LIMIT $5 OFFSET $6"),
+                "AND id BETWEEN $5 AND $6"),
 };
 
 static int by_id(const void *a, const void *b)
@@ -1144,9 +1147,11 @@ enum store_rc store_customer_page(struct db *db, int64_t team, int64_t group, in
 	memset(set, 0, sizeof(*set));
 	rc =
 	    store_customer_ids(db, team, group, parent, level, pg, &set->page, &set->n_page, total);
+	if (rc == STORE_OK && set->n_page == 0)
+		return rc;
 	np = page_params(p, team, group, parent, level);
-	put_id(p, &np, pg.limit);
-	put_id(p, &np, pg.offset);
+	put_id(p, &np, set->page[0]);
+	put_id(p, &np, set->page[set->n_page - 1]);
 	if (rc == STORE_OK)
 		rc = read_rows(db, q->rows, np, p, set);
 	if (rc == STORE_OK)
