@@ -541,58 +541,55 @@ enum store_rc store_group_customer_count(struct db *db, int64_t group, int64_t *
 	             0);
 }
 
-static enum store_rc load_pairs(struct db *db, const char *sql, int64_t a, struct pair **v,
-                                size_t *n)
+static void push_pair(struct pair **v, size_t *n, size_t *cap, int64_t schema, int64_t ds)
 {
-	struct db_cur cur;
-	size_t cap = 0;
-
-	*v = NULL;
-	*n = 0;
-	if (db_query(db, &cur, sql, "i", a) != DB_OK)
-		return STORE_ERROR;
-	while (db_next(&cur)) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			*v = xrealloc(*v, cap * sizeof(**v));
-		}
-		(*v)[*n].schema_id = db_int(&cur, 0);
-		(*v)[(*n)++].ds_id = db_int(&cur, 1);
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 8;
+		*v = xrealloc(*v, *cap * sizeof(**v));
 	}
-	db_done(&cur);
-	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
+	(*v)[*n].schema_id = schema;
+	(*v)[(*n)++].ds_id = ds;
 }
+
+/* Everything the rules need of a group in one statement: a "g" row when it
+ * exists in the team, an "m" row per member data source (is_default in the
+ * last column), and a "t" row per schema with a team default. */
+static const char group_view_sql[] =
+    "SELECT 'g', 0, 0, 0 FROM groups WHERE team_id = $1 AND id = $2 "
+    "UNION ALL SELECT 'm', schema_id, data_source_id, is_default FROM group_data_sources "
+    "WHERE group_id = $2 "
+    "UNION ALL SELECT 't', id, default_data_source_id, 0 FROM schemas "
+    "WHERE team_id = $1 AND default_data_source_id IS NOT NULL";
 
 enum store_rc store_group_view(struct db *db, int64_t team, int64_t id, struct group_view *g)
 {
-	int64_t found_id = 0;
+	size_t cap_m = 0, cap_d = 0, cap_t = 0;
+	struct db_cur cur;
 	bool found = false;
-	enum store_rc rc;
 
 	memset(g, 0, sizeof(*g));
-	if (db_scalar(db, &found_id, &found, "SELECT id FROM groups WHERE team_id = $1 AND id = $2",
-	              "ii", team, id) != DB_OK)
+	if (db_query(db, &cur, group_view_sql, "ii", team, id) != DB_OK)
 		return STORE_ERROR;
-	if (!found)
-		return STORE_NOT_FOUND;
-	g->id = id;
-	rc = load_pairs(db,
-	                "SELECT schema_id, data_source_id FROM group_data_sources "
-	                "WHERE group_id = $1",
-	                id, &g->members, &g->n_members);
-	if (rc == STORE_OK)
-		rc = load_pairs(db,
-		                "SELECT schema_id, data_source_id FROM group_data_sources "
-		                "WHERE group_id = $1 AND is_default = 1",
-		                id, &g->defaults, &g->n_defaults);
-	if (rc == STORE_OK)
-		rc = load_pairs(db,
-		                "SELECT id, default_data_source_id FROM schemas "
-		                "WHERE team_id = $1 AND default_data_source_id IS NOT NULL",
-		                team, &g->team_defaults, &g->n_team_defaults);
-	if (rc != STORE_OK)
+	while (db_next(&cur)) {
+		char kind = db_text(&cur, 0)[0];
+		int64_t schema = db_int(&cur, 1), ds = db_int(&cur, 2);
+
+		if (kind == 'g')
+			found = true;
+		else if (kind == 't')
+			push_pair(&g->team_defaults, &g->n_team_defaults, &cap_t, schema, ds);
+		else
+			push_pair(&g->members, &g->n_members, &cap_m, schema, ds);
+		if (kind == 'm' && db_int(&cur, 3))
+			push_pair(&g->defaults, &g->n_defaults, &cap_d, schema, ds);
+	}
+	db_done(&cur);
+	if (cur.rc != DB_OK || !found) {
 		group_view_free(g);
-	return rc;
+		return cur.rc != DB_OK ? STORE_ERROR : STORE_NOT_FOUND;
+	}
+	g->id = id;
+	return STORE_OK;
 }
 
 void group_view_free(struct group_view *g)
@@ -775,30 +772,28 @@ static void read_customer_row(struct db_cur *cur, struct customer *c)
 	c->emails = parse_or(db_text(cur, 13), json_array());
 }
 
+/* A customer's tags ("t" rows, by name) and mapping ("m" rows) in one
+ * statement. */
 static enum store_rc load_customer_parts(struct db *db, struct customer *c)
 {
 	struct db_cur cur;
-	struct pair *pairs = NULL;
-	size_t n = 0;
 
 	if (db_query(db, &cur,
-	             "SELECT t.name FROM customer_tags ct JOIN group_tags t ON t.id = ct.tag_id "
-	             "WHERE ct.customer_id = $1 ORDER BY t.name",
+	             "SELECT 't', t.name, 0, 0 FROM customer_tags ct "
+	             "JOIN group_tags t ON t.id = ct.tag_id WHERE ct.customer_id = $1 "
+	             "UNION ALL SELECT 'm', '', schema_id, data_source_id FROM customer_mappings "
+	             "WHERE customer_id = $1 ORDER BY 1, 2, 3",
 	             "i", c->id) != DB_OK)
 		return STORE_ERROR;
 	c->tags = json_array();
-	while (db_next(&cur))
-		json_array_append_new(c->tags, json_string(db_text(&cur, 0)));
+	while (db_next(&cur)) {
+		if (db_text(&cur, 0)[0] == 't')
+			json_array_append_new(c->tags, json_string(db_text(&cur, 1)));
+		else
+			mapping_put(&c->own, db_int(&cur, 2), db_int(&cur, 3));
+	}
 	db_done(&cur);
-	if (load_pairs(db,
-	               "SELECT schema_id, data_source_id FROM customer_mappings "
-	               "WHERE customer_id = $1 ORDER BY schema_id",
-	               c->id, &pairs, &n) != STORE_OK)
-		return STORE_ERROR;
-	for (size_t i = 0; i < n; i++)
-		mapping_put(&c->own, pairs[i].schema_id, pairs[i].ds_id);
-	free(pairs);
-	return STORE_OK;
+	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
 }
 
 static enum store_rc load_customer(struct db *db, struct customer *c, const char *sql,
