@@ -14,31 +14,8 @@
 #include "router.h"
 #include "util.h"
 
-static const char *const create_fields[] = {"group_id",
-                                            "name",
-                                            "provided_id",
-                                            "mapping",
-                                            "is_demo_group",
-                                            "properties",
-                                            "emails",
-                                            "group_tags",
-                                            "parent_provided_id",
-                                            "hierarchy_level_name",
-                                            NULL};
-
-static const char *const patch_fields[] = {"group_id",
-                                           "name",
-                                           "provided_id",
-                                           "new_provided_id",
-                                           "mapping",
-                                           "is_demo_group",
-                                           "properties",
-                                           "emails",
-                                           "group_tags",
-                                           "parent_provided_id",
-                                           "hierarchy_level_name",
-                                           "drop_mappings",
-                                           NULL};
+static const char *const create_only[] = {"group_id", NULL};
+static const char *const patch_only[] = {"group_id", "new_provided_id", "drop_mappings", NULL};
 
 static bool load_view(struct req *r, int64_t id, struct group_view *g)
 {
@@ -105,7 +82,7 @@ static bool customer_create_admin(struct req *r)
 	bool ok;
 
 	customer_init(&c);
-	ok = admin_body(r, create_fields, &body) &&
+	ok = req_body(r, &body) && jsonv_only_of(body, customer_fields, create_only, &r->err) &&
 	     jsonv_id(body, "group_id", true, &group, NULL, &r->err) && load_view(r, group, &g);
 	if (ok) {
 		json_t *copy = json_deep_copy(body);
@@ -159,7 +136,8 @@ static bool customer_patch_admin(struct req *r)
 	bool ok;
 
 	customer_init(&c);
-	ok = admin_body(r, patch_fields, &body) && reply_customer(r, id, 200);
+	ok = req_body(r, &body) && jsonv_only_of(body, customer_fields, patch_only, &r->err) &&
+	     reply_customer(r, id, 200);
 	if (ok)
 		before = json_incref(r->reply);
 	ok = ok && load_customer(r, id, &c) && patch_customer(r, body, &c) &&

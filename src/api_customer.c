@@ -14,29 +14,7 @@
 #include "router.h"
 #include "store.h"
 
-static const char *const create_fields[] = {"name",
-                                            "provided_id",
-                                            "mapping",
-                                            "is_demo_group",
-                                            "properties",
-                                            "emails",
-                                            "group_tags",
-                                            "parent_provided_id",
-                                            "hierarchy_level_name",
-                                            NULL};
-
-static const char *const update_fields[] = {"name",
-                                            "provided_id",
-                                            "mapping",
-                                            "is_demo_group",
-                                            "properties",
-                                            "emails",
-                                            "group_tags",
-                                            "parent_provided_id",
-                                            "hierarchy_level_name",
-                                            "new_provided_id",
-                                            "current_token",
-                                            NULL};
+static const char *const update_only[] = {"new_provided_id", "current_token", NULL};
 
 static const char *const lookup_fields[] = {"provided_id", "current_token", NULL};
 
@@ -52,7 +30,6 @@ static bool customer_not_found(struct req *r)
 	               "No customer with that provided_id or token is visible to this API token.");
 }
 
-/* Find the caller's customer by provided_id or, failing that, current_token. */
 /* The body's lookup fields, when given there, must be non-empty strings. */
 static bool lookup_fields_typed(struct req *r)
 {
@@ -66,6 +43,7 @@ static bool lookup_fields_typed(struct req *r)
 	       jsonv_str(body, "current_token", limits.embed_token_max, false, &s, &r->err);
 }
 
+/* Find the caller's customer by provided_id or, failing that, current_token. */
 static bool find_customer(struct req *r, struct customer *c)
 {
 	const char *pid = req_param(r, "provided_id");
@@ -126,6 +104,11 @@ static bool body_with(struct req *r, const char *const *allowed, json_t **body)
 	return req_body(r, body) && jsonv_only(*body, allowed, &r->err);
 }
 
+static bool customer_body(struct req *r, const char *const *more, json_t **body)
+{
+	return req_body(r, body) && jsonv_only_of(*body, customer_fields, more, &r->err);
+}
+
 static bool create_new(struct req *r, json_t *body, struct group_view *g, struct customer *c)
 {
 	return customer_create(r, body, g, c) && reload(r, c) &&
@@ -143,7 +126,7 @@ static bool create_customer(struct req *r)
 	bool ok = false;
 
 	customer_init(&c);
-	if (!body_with(r, create_fields, &body) ||
+	if (!customer_body(r, NULL, &body) ||
 	    !jsonv_str(body, "provided_id", limits.id_max, true, &pid, &r->err) ||
 	    !load_group(r, &g))
 		goto out;
@@ -197,7 +180,7 @@ static bool update_customer(struct req *r)
 	bool ok = false;
 
 	customer_init(&c);
-	if (!body_with(r, update_fields, &body) || !find_customer(r, &c) || !load_group(r, &g))
+	if (!customer_body(r, update_only, &body) || !find_customer(r, &c) || !load_group(r, &g))
 		goto out;
 	if (is_token_refresh(body)) {
 		ok = refresh_and_reply(r, &c, &g);

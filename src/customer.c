@@ -15,6 +15,17 @@
 
 #define ANCESTORS_MAX 64
 
+const char *const customer_fields[] = {"name",
+                                       "provided_id",
+                                       "mapping",
+                                       "is_demo_group",
+                                       "properties",
+                                       "emails",
+                                       "group_tags",
+                                       "parent_provided_id",
+                                       "hierarchy_level_name",
+                                       NULL};
+
 static json_t *mapping_json(const struct mapping *m)
 {
 	json_t *o = json_object();

@@ -13,6 +13,10 @@
 #include "req.h"
 #include "store.h"
 
+/* The fields a customer body may carry, as create_customer takes them
+ * (NULL-terminated); each API adds its own (new_provided_id, group_id…). */
+extern const char *const customer_fields[];
+
 /* The customer as DESIGN.md §3 reads it (new reference), or NULL with
  * r->err set. g is the view of the customer's group. */
 json_t *customer_json(struct req *r, const struct customer *c, const struct group_view *g);

@@ -62,21 +62,31 @@ bool jsonv_parse_object(const char *body, size_t len, json_t **out, struct err *
 	return true;
 }
 
-bool jsonv_only(json_t *obj, const char *const *allowed, struct err *e)
+static bool listed(const char *const *list, const char *key)
+{
+	for (size_t i = 0; list && list[i]; i++) {
+		if (strcmp(list[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool jsonv_only_of(json_t *obj, const char *const *allowed, const char *const *more, struct err *e)
 {
 	const char *key;
 	json_t *v;
 
 	json_object_foreach (obj, key, v) {
-		size_t i = 0;
-
-		while (allowed[i] && strcmp(allowed[i], key) != 0)
-			i++;
-		if (!allowed[i])
+		if (!listed(allowed, key) && !listed(more, key))
 			return err_set(e, 400, "unknown_field",
 			               "The field \"%.64s\" is not accepted here.", key);
 	}
 	return true;
+}
+
+bool jsonv_only(json_t *obj, const char *const *allowed, struct err *e)
+{
+	return jsonv_only_of(obj, allowed, NULL, e);
 }
 
 bool jsonv_str(json_t *obj, const char *key, size_t max, bool required, const char **out,

@@ -19,6 +19,9 @@ bool jsonv_parse_object(const char *body, size_t len, json_t **out, struct err *
 
 /* Refuse any key of obj not in the NULL-terminated list. */
 bool jsonv_only(json_t *obj, const char *const *allowed, struct err *e) MUST_CHECK;
+/* The same with a second list (may be NULL): a key must be in either. */
+bool jsonv_only_of(json_t *obj, const char *const *allowed, const char *const *more,
+                   struct err *e) MUST_CHECK;
 
 /* Field getters. A missing or null field leaves *out untouched and
  * *present false; a present field of the wrong type or size is an error.
