@@ -336,6 +336,7 @@ static int cmd_serve(int argc, char **argv)
 	log_info("visor ready on http://%s (database %s)", http_address(server), a.db);
 	log_info("stopping on signal %d", wait_for_signal());
 	http_stop(server);
+	router_shutdown();
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  */
 #include "router.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 
 #define TOUCH_INTERVAL_S 60
 #define LIMITER_KEYS     65536
+#define OPENED_MAX       512
 
 static const char *db_url;
 static struct ratelimit *token_limiter;   /* requests per API token */
@@ -83,20 +85,41 @@ static bool within_rate(struct req *r)
 	return too_many(r, "rate_limited", retry, "This API token is sending too many requests.");
 }
 
-void router_thread_done(void)
+/* Every thread's connection, so that shutdown can close them all. */
+static struct db *opened[OPENED_MAX];
+static size_t n_opened;
+static pthread_mutex_t opened_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void router_shutdown(void)
 {
-	db_close(thread_db);
-	thread_db = NULL;
+	pthread_mutex_lock(&opened_lock);
+	for (size_t i = 0; i < n_opened; i++)
+		db_close(opened[i]);
+	n_opened = 0;
+	pthread_mutex_unlock(&opened_lock);
+	ratelimit_free(token_limiter);
+	ratelimit_free(failure_limiter);
+	token_limiter = failure_limiter = NULL;
 }
 
 static bool connect_db(struct req *r)
 {
 	char msg[256];
+	bool kept;
 
-	if (!thread_db && db_open(db_url, &thread_db, msg, sizeof(msg)) != DB_OK) {
-		log_error("database: %s", msg);
-		thread_db = NULL;
-		return err_storage(&r->err);
+	if (!thread_db) {
+		if (db_open(db_url, &thread_db, msg, sizeof(msg)) != DB_OK) {
+			log_error("database: %s", msg);
+			thread_db = NULL;
+			return err_storage(&r->err);
+		}
+		pthread_mutex_lock(&opened_lock);
+		kept = n_opened < OPENED_MAX;
+		if (kept)
+			opened[n_opened++] = thread_db;
+		pthread_mutex_unlock(&opened_lock);
+		if (!kept)
+			log_warn("more server threads than connections tracked for shutdown");
 	}
 	r->db = thread_db;
 	return true;

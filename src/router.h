@@ -36,7 +36,8 @@ void router_init(const char *db_url);
 /* Answer r: after it returns, r->status and r->reply are set. */
 void router_dispatch(struct req *r);
 
-/* Close the calling thread's database connection, if any. */
-void router_thread_done(void);
+/* After the HTTP server has stopped: close every thread's connection and
+ * free the rate limiters. */
+void router_shutdown(void);
 
 #endif
