@@ -772,6 +772,16 @@ static void read_customer_row(struct db_cur *cur, struct customer *c)
 	c->emails = parse_or(db_text(cur, 13), json_array());
 }
 
+/* One row of a customer's parts, from column `col` on: ("t", tag name) or
+ * ("m", "", schema id, data source id). */
+static void add_part(struct customer *c, struct db_cur *cur, int col)
+{
+	if (db_text(cur, col)[0] == 't')
+		json_array_append_new(c->tags, json_string(db_text(cur, col + 1)));
+	else
+		mapping_put(&c->own, db_int(cur, col + 2), db_int(cur, col + 3));
+}
+
 /* A customer's tags ("t" rows, by name) and mapping ("m" rows) in one
  * statement. */
 static enum store_rc load_customer_parts(struct db *db, struct customer *c)
@@ -786,12 +796,8 @@ static enum store_rc load_customer_parts(struct db *db, struct customer *c)
 	             "i", c->id) != DB_OK)
 		return STORE_ERROR;
 	c->tags = json_array();
-	while (db_next(&cur)) {
-		if (db_text(&cur, 0)[0] == 't')
-			json_array_append_new(c->tags, json_string(db_text(&cur, 1)));
-		else
-			mapping_put(&c->own, db_int(&cur, 2), db_int(&cur, 3));
-	}
+	while (db_next(&cur))
+		add_part(c, &cur, 0);
 	db_done(&cur);
 	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
 }
@@ -1024,20 +1030,19 @@ enum store_rc store_customer_ids(struct db *db, int64_t team, int64_t group, int
 	{                                                                                          \
 		LINEAGE(where, range)                                                              \
 		CUSTOMER_COLS "WHERE c.id IN (SELECT id FROM lineage)",                            \
-		    LINEAGE(where, range) "SELECT ct.customer_id, t.name FROM customer_tags ct "   \
-		                          "JOIN group_tags t ON t.id = ct.tag_id "                 \
+		    LINEAGE(where, range) "SELECT ct.customer_id, 't', t.name, 0, 0 "              \
+		                          "FROM customer_tags ct JOIN group_tags t "               \
+		                          "ON t.id = ct.tag_id "                                   \
 		                          "WHERE ct.customer_id IN (SELECT id FROM lineage) "      \
-		                          "ORDER BY t.name",                                       \
-		    LINEAGE(where, range) "SELECT customer_id, schema_id, data_source_id "         \
-		                          "FROM customer_mappings "                                \
+		                          "UNION ALL SELECT customer_id, 'm', '', schema_id, "     \
+		                          "data_source_id FROM customer_mappings "                 \
 		                          "WHERE customer_id IN (SELECT id FROM lineage) "         \
-		                          "ORDER BY schema_id"                                     \
+		                          "ORDER BY 1, 2, 3, 4"                                    \
 	}
 
 struct lineage_sql {
 	const char *rows;
-	const char *tags;
-	const char *mappings;
+	const char *parts; /* tags and mappings, as load_customer_parts reads them */
 };
 
 static const struct lineage_sql lineage_sql[] = {
@@ -1096,8 +1101,8 @@ static enum store_rc read_rows(struct db *db, const char *sql, int np, const str
 	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
 }
 
-static enum store_rc read_tags(struct db *db, const char *sql, int np, const struct db_param *p,
-                               struct customer_set *set)
+static enum store_rc read_parts(struct db *db, const char *sql, int np, const struct db_param *p,
+                                struct customer_set *set)
 {
 	struct db_cur cur;
 	struct customer *c;
@@ -1107,24 +1112,7 @@ static enum store_rc read_tags(struct db *db, const char *sql, int np, const str
 	while (db_next(&cur)) {
 		c = customer_set_find(set, db_int(&cur, 0));
 		if (c)
-			json_array_append_new(c->tags, json_string(db_text(&cur, 1)));
-	}
-	db_done(&cur);
-	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
-}
-
-static enum store_rc read_mappings(struct db *db, const char *sql, int np, const struct db_param *p,
-                                   struct customer_set *set)
-{
-	struct db_cur cur;
-	struct customer *c;
-
-	if (db_query_params(db, &cur, sql, np, p) != DB_OK)
-		return STORE_ERROR;
-	while (db_next(&cur)) {
-		c = customer_set_find(set, db_int(&cur, 0));
-		if (c)
-			mapping_put(&c->own, db_int(&cur, 1), db_int(&cur, 2));
+			add_part(c, &cur, 1);
 	}
 	db_done(&cur);
 	return cur.rc == DB_OK ? STORE_OK : STORE_ERROR;
@@ -1150,9 +1138,7 @@ enum store_rc store_customer_page(struct db *db, int64_t team, int64_t group, in
 	if (rc == STORE_OK)
 		rc = read_rows(db, q->rows, np, p, set);
 	if (rc == STORE_OK)
-		rc = read_tags(db, q->tags, np, p, set);
-	if (rc == STORE_OK)
-		rc = read_mappings(db, q->mappings, np, p, set);
+		rc = read_parts(db, q->parts, np, p, set);
 	if (rc != STORE_OK)
 		customer_set_free(set);
 	return rc;
