@@ -12,9 +12,8 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian 12 packages: compiler and build, libraries, test tools.
 PACKAGES := gcc make pkg-config meson ninja-build \
-	libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcjose-dev uuid-dev libpq-dev \
-	libcriterion-dev libcurl4-openssl-dev clang-format sqlite3 curl \
-	postgresql postgresql-contrib
+	libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcjose-dev uuid-dev \
+	libcriterion-dev libcurl4-openssl-dev clang-format sqlite3 curl
 BENCH_PACKAGES := wrk nginx-light nodejs
 
 .PHONY: all deps build run test format format-check bench clean
