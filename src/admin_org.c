@@ -318,30 +318,60 @@ static bool level_create(struct req *r)
 	       audit_record_id(r, "hierarchy_level.create", "hierarchy_level", id, NULL, o);
 }
 
+/* One level of the team as a JSON object (new reference), or 404. */
+static bool level_json(struct req *r, int64_t id, json_t **out)
+{
+	json_t *items = NULL, *item;
+	size_t i;
+
+	*out = NULL;
+	if (!req_store_ok(r, store_level_list(r->db, r->who.team_id, &items), "hierarchy level"))
+		return false;
+	json_array_foreach (items, i, item) {
+		if (json_integer_value(json_object_get(item, "id")) == id)
+			*out = json_incref(item);
+	}
+	json_decref(items);
+	return *out || req_not_found(r, "hierarchy level");
+}
+
+/* A new rank may not put any parent at or below its child. */
+static bool rank_keeps_order(struct req *r, int64_t id, int64_t rank)
+{
+	int64_t n = 0;
+
+	if (store_level_rank_conflicts(r->db, id, rank, &n) != STORE_OK)
+		return err_storage(&r->err);
+	if (n > 0)
+		return err_set(&r->err, 409, "level_order_conflict",
+		               "At that rank %lld customer(s) would sit at or above their parent, "
+		               "or at or below their child; move them first.",
+		               (long long)n);
+	return true;
+}
+
 static bool level_patch(struct req *r)
 {
 	static const char *const fields[] = {"name", "rank", NULL};
 	int64_t id = r->path_ids[0], rank = 0;
 	const char *name = NULL;
-	json_t *body = NULL, *items = NULL, *item;
-	bool present;
-	size_t i;
+	json_t *body = NULL, *before = NULL, *after = NULL;
+	bool present, ok;
 
-	if (!admin_body(r, fields, &body) ||
-	    !jsonv_str(body, "name", limits.name_max, false, &name, &r->err) ||
-	    !level_rank(r, body, false, &present, &rank) ||
-	    !req_store_ok(r, store_level_update(r->db, r->who.team_id, id, name, present, rank),
-	                  "hierarchy level") ||
-	    !req_store_ok(r, store_level_list(r->db, r->who.team_id, &items), "hierarchy level"))
+	ok = admin_body(r, fields, &body) &&
+	     jsonv_str(body, "name", limits.name_max, false, &name, &r->err) &&
+	     level_rank(r, body, false, &present, &rank) && level_json(r, id, &before) &&
+	     (!present || rank_keeps_order(r, id, rank)) &&
+	     req_store_ok(r, store_level_update(r->db, r->who.team_id, id, name, present, rank),
+	                  "hierarchy level") &&
+	     level_json(r, id, &after) &&
+	     audit_record_id(r, "hierarchy_level.update", "hierarchy_level", id, before, after);
+	json_decref(before);
+	if (!ok) {
+		json_decref(after);
 		return false;
-	json_array_foreach (items, i, item) {
-		if (json_integer_value(json_object_get(item, "id")) == id)
-			break;
 	}
-	item = json_incref(item);
-	json_decref(items);
-	return req_reply(r, 200, item) &&
-	       audit_record_id(r, "hierarchy_level.update", "hierarchy_level", id, NULL, item);
+	return req_reply(r, 200, after);
 }
 
 static bool level_delete(struct req *r)

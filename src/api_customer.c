@@ -13,6 +13,7 @@
 #include "limits.h"
 #include "router.h"
 #include "store.h"
+#include "util.h"
 
 static const char *const update_only[] = {"new_provided_id", "current_token", NULL};
 
@@ -374,8 +375,8 @@ static bool find_tag(struct req *r, const char *name, int64_t *id)
 	enum store_rc rc = store_tag_find(r->db, r->who.team_id, name, id);
 
 	if (rc == STORE_NOT_FOUND)
-		return err_set(&r->err, 404, "not_found", "No group tag is named \"%.128s\".",
-		               name);
+		return err_set(&r->err, 404, "not_found", "No group tag is named \"%.*s\".",
+		               (int)util_utf8_prefix(name, 128), name);
 	return req_store_ok(r, rc, "group tag");
 }
 

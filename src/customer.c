@@ -12,6 +12,7 @@
 #include "limits.h"
 #include "mem.h"
 #include "token.h"
+#include "util.h"
 
 #define ANCESTORS_MAX 64
 
@@ -158,7 +159,8 @@ static bool check_tags(struct req *r, int64_t team, json_t *tags)
 
 		if (rc == STORE_NOT_FOUND)
 			return err_set(&r->err, 400, "unknown_tag",
-			               "The group tag \"%.128s\" does not exist; create it first.",
+			               "The group tag \"%.*s\" does not exist; create it first.",
+			               (int)util_utf8_prefix(json_string_value(tag), 128),
 			               json_string_value(tag));
 		if (rc != STORE_OK)
 			return err_storage(&r->err);
@@ -171,63 +173,93 @@ static bool invalid_parent(struct req *r, const char *why)
 	return err_set(&r->err, 400, "invalid_parent", "%s", why);
 }
 
-/* Resolve the level and parent of c from the body (rule: a parent sits at
- * a strictly higher level and in the same group). */
+/* A customer's parent may not be the customer or one of its descendants
+ * (which level ranks alone do not rule out once levels are re-ranked). */
+static bool parent_outside_subtree(struct req *r, int64_t id, int64_t parent)
+{
+	bool inside = false;
+
+	if (store_customer_in_subtree(r->db, id, parent, &inside) != STORE_OK)
+		return err_storage(&r->err);
+	if (inside)
+		return invalid_parent(r, "A customer's parent cannot be the customer itself or one "
+		                         "of its descendants.");
+	return true;
+}
+
+/* The parent the body names (null detaches; absent keeps the current
+ * one), checked to be another customer of the group outside c's own
+ * subtree. *parent_rank gets its level's rank. */
+static bool resolve_parent(struct req *r, json_t *pv, const char *pid, struct customer *c,
+                           int64_t *parent_rank)
+{
+	struct customer parent;
+	enum store_rc rc;
+	bool ok = true;
+
+	*parent_rank = 0;
+	if (pv && json_is_null(pv))
+		c->parent_id = 0;
+	if ((pv && json_is_null(pv)) || (!pv && !c->parent_id))
+		return true;
+	customer_init(&parent);
+	if (pv)
+		rc = store_customer_by_provided(r->db, c->team_id, c->group_id, pid, &parent);
+	else
+		rc = store_customer_by_id(r->db, c->team_id, c->parent_id, &parent);
+	if (rc == STORE_NOT_FOUND || (rc == STORE_OK && parent.id == c->id))
+		ok = invalid_parent(r, "No other customer of this data visibility group has that "
+		                       "parent_provided_id.");
+	else if (rc != STORE_OK)
+		ok = err_storage(&r->err);
+	else if (pv && c->id)
+		ok = parent_outside_subtree(r, c->id, parent.id);
+	c->parent_id = parent.id;
+	*parent_rank = parent.level_rank;
+	customer_free(&parent);
+	return ok;
+}
+
+/* The level the body names, or for a new customer the root level (or the
+ * one just below its parent's). */
+static bool resolve_level(struct req *r, const char *level_name, bool creating, struct customer *c,
+                          int64_t parent_rank, int64_t *id, int64_t *rank)
+{
+	enum store_rc rc = STORE_OK;
+
+	if (level_name)
+		rc = store_level_find(r->db, c->team_id, level_name, id, rank);
+	else if (creating && c->parent_id)
+		rc = store_level_below(r->db, c->team_id, parent_rank, id, rank);
+	else if (creating)
+		rc = store_level_root(r->db, c->team_id, id, rank);
+	if (rc == STORE_NOT_FOUND && level_name)
+		return err_set(&r->err, 400, "unknown_level",
+		               "The hierarchy level \"%.*s\" does not exist.",
+		               (int)util_utf8_prefix(level_name, 128), level_name);
+	if (rc == STORE_NOT_FOUND && c->parent_id)
+		return invalid_parent(r, "The parent is at the lowest hierarchy level; it cannot "
+		                         "have children.");
+	if (rc == STORE_NOT_FOUND)
+		return err_set(&r->err, 400, "unknown_level",
+		               "The team has no hierarchy level; create one first.");
+	return rc == STORE_OK || err_storage(&r->err);
+}
+
+/* Resolve the level and parent of c from the body (a parent sits at a
+ * strictly higher level, in the same group). */
 static bool place(struct req *r, json_t *body, struct customer *c, bool creating)
 {
 	json_t *pv = json_object_get(body, "parent_provided_id");
 	const char *level_name = NULL, *parent_pid = NULL;
 	int64_t parent_rank = 0, rank = c->level_rank, id = c->level_id;
-	struct customer parent;
-	enum store_rc rc;
-	bool ok = true;
 
 	if (!jsonv_str(body, "hierarchy_level_name", limits.name_max, false, &level_name,
 	               &r->err) ||
-	    !jsonv_str(body, "parent_provided_id", limits.id_max, false, &parent_pid, &r->err))
+	    !jsonv_str(body, "parent_provided_id", limits.id_max, false, &parent_pid, &r->err) ||
+	    !resolve_parent(r, pv, parent_pid, c, &parent_rank) ||
+	    !resolve_level(r, level_name, creating, c, parent_rank, &id, &rank))
 		return false;
-	customer_init(&parent);
-	if (pv && !json_is_null(pv)) {
-		rc =
-		    store_customer_by_provided(r->db, c->team_id, c->group_id, parent_pid, &parent);
-		if (rc == STORE_NOT_FOUND || (rc == STORE_OK && parent.id == c->id))
-			ok = invalid_parent(r, "No other customer of this data visibility group "
-			                       "has that parent_provided_id.");
-		else if (rc != STORE_OK)
-			ok = err_storage(&r->err);
-		c->parent_id = parent.id;
-		parent_rank = parent.level_rank;
-	} else if (pv) {
-		c->parent_id = 0;
-	} else if (c->parent_id) {
-		ok = req_store_ok(r, store_customer_by_id(r->db, c->team_id, c->parent_id, &parent),
-		                  "customer");
-		parent_rank = parent.level_rank;
-	}
-	customer_free(&parent);
-	if (!ok)
-		return false;
-
-	if (level_name) {
-		rc = store_level_find(r->db, c->team_id, level_name, &id, &rank);
-		if (rc == STORE_NOT_FOUND)
-			return err_set(&r->err, 400, "unknown_level",
-			               "The hierarchy level \"%.128s\" does not exist.",
-			               level_name);
-		if (rc != STORE_OK)
-			return err_storage(&r->err);
-	} else if (creating && c->parent_id) {
-		rc = store_level_below(r->db, c->team_id, parent_rank, &id, &rank);
-		if (rc == STORE_NOT_FOUND)
-			return invalid_parent(r, "The parent is at the lowest hierarchy level; "
-			                         "it cannot have children.");
-		if (rc != STORE_OK)
-			return err_storage(&r->err);
-	} else if (creating) {
-		if (store_level_root(r->db, c->team_id, &id, &rank) != STORE_OK)
-			return err_set(&r->err, 400, "unknown_level",
-			               "The team has no hierarchy level; create one first.");
-	}
 	if (c->parent_id && !domain_parent_allowed(parent_rank, rank))
 		return invalid_parent(r, "A parent must sit at a strictly higher hierarchy level "
 		                         "than its child.");

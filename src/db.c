@@ -44,6 +44,14 @@ enum db_rc db_begin(struct db *db, bool write)
 	return rc;
 }
 
+enum db_rc db_begin_if_free(struct db *db)
+{
+	enum db_rc rc = db->drv->begin_if_free(db);
+
+	db->in_tx = rc == DB_OK;
+	return rc;
+}
+
 enum db_rc db_commit(struct db *db)
 {
 	enum db_rc rc = db_exec(db, NULL, "COMMIT", "");

@@ -43,6 +43,7 @@ struct db_driver {
 	void (*close)(struct db *db);
 	enum db_rc (*run)(struct db *db, const char *sql); /* no parameters, no rows */
 	enum db_rc (*begin)(struct db *db, bool write);
+	enum db_rc (*begin_if_free)(struct db *db);
 	void (*end)(struct db *db); /* after COMMIT or ROLLBACK */
 	enum db_rc (*query)(struct db *db, const char *sql, int n, const struct db_param *p,
 	                    struct db_cur *cur);
@@ -68,6 +69,9 @@ void db_close(struct db *db);
 
 /* Transactions. A write transaction takes the write lock up front. */
 enum db_rc db_begin(struct db *db, bool write) MUST_CHECK;
+/* A write transaction, only if no other thread of this process is writing:
+ * DB_BUSY otherwise, at once. */
+enum db_rc db_begin_if_free(struct db *db) MUST_CHECK;
 enum db_rc db_commit(struct db *db) MUST_CHECK;
 void db_rollback(struct db *db);
 

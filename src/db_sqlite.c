@@ -178,6 +178,20 @@ static enum db_rc sq_begin(struct db *db, bool write)
 	return rc;
 }
 
+static enum db_rc sq_begin_if_free(struct db *db)
+{
+	struct sqlite_db *s = (struct sqlite_db *)db;
+	enum db_rc rc;
+
+	if (pthread_mutex_trylock(&writer) != 0)
+		return DB_BUSY;
+	rc = db_exec(db, NULL, "BEGIN IMMEDIATE", "");
+	s->holds_writer = rc == DB_OK;
+	if (rc != DB_OK)
+		pthread_mutex_unlock(&writer);
+	return rc;
+}
+
 static void sq_end(struct db *db)
 {
 	struct sqlite_db *s = (struct sqlite_db *)db;
@@ -352,6 +366,7 @@ const struct db_driver db_sqlite_driver = {
     .close = sq_close,
     .run = sq_run,
     .begin = sq_begin,
+    .begin_if_free = sq_begin_if_free,
     .end = sq_end,
     .query = sq_query,
     .next = sq_next,

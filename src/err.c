@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "util.h"
+
 bool err_set(struct err *e, unsigned status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
@@ -16,6 +18,8 @@ bool err_set(struct err *e, unsigned status, const char *code, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
+	/* A cut-off message must still be valid UTF-8 to go into JSON. */
+	e->message[util_utf8_prefix(e->message, sizeof(e->message) - 1)] = '\0';
 	return false;
 }
 

@@ -166,11 +166,18 @@ static enum MHD_Result send_reply(struct http_req *h)
 	struct req *r = &h->r;
 	json_t *body = r->err.status ? error_body(&r->err) : r->reply;
 	unsigned status = r->err.status ? r->err.status : r->status;
-	char *json = json_dumps(body ? body : json_object(), JSON_COMPACT);
-	char *text = xasprintf("%s\n", json); /* a final newline, for terminals */
+	char *json = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	char *text;
 
+	if (!json) {
+		/* Never an empty body: a fixed refusal if the answer could not be built. */
+		status = 500;
+		json = xstrdup("{\"success\":0,\"error\":\"The server could not build its "
+		               "answer.\",\"code\":\"internal_error\"}");
+	}
+	text = xasprintf("%s\n", json); /* a final newline, for terminals */
 	free(json);
 	if (r->err.status)
 		json_decref(body);

@@ -79,7 +79,8 @@ bool jsonv_only_of(json_t *obj, const char *const *allowed, const char *const *m
 	json_object_foreach (obj, key, v) {
 		if (!listed(allowed, key) && !listed(more, key))
 			return err_set(e, 400, "unknown_field",
-			               "The field \"%.64s\" is not accepted here.", key);
+			               "The field \"%.*s\" is not accepted here.",
+			               (int)util_utf8_prefix(key, 64), key);
 	}
 	return true;
 }

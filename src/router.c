@@ -231,38 +231,56 @@ static bool authorize(struct req *r, const struct route *rt)
 }
 
 /* Run the handler inside the request's transaction. */
+/* Keep a token's last use current to the minute: at most one write a
+ * minute per token. A writing request records it in its own transaction;
+ * a reading one only when no other thread is writing, so that a read never
+ * waits for the writer lock (a missed minute is recorded next time). */
+static bool use_is_stale(const struct req *r)
+{
+	return r->who.kind == ACTOR_TOKEN && util_now() - r->who.last_used_at >= TOUCH_INTERVAL_S;
+}
+
+static bool record_use(struct req *r)
+{
+	if (store_token_touch(r->db, r->who.id, util_now()) == STORE_OK)
+		return true;
+	log_warn("could not record the use of token %lld", (long long)r->who.id);
+	return false;
+}
+
+static void record_use_if_free(struct req *r)
+{
+	if (!use_is_stale(r) || db_begin_if_free(r->db) != DB_OK)
+		return;
+	if (!record_use(r) || db_commit(r->db) != DB_OK)
+		db_rollback(r->db);
+}
+
+/* Who is asking is settled before any transaction opens, so that a refused
+ * caller never queues for the writer lock; then the handler runs inside
+ * the request's transaction. */
 static bool run(struct req *r, const struct route *rt)
 {
-	enum db_rc rc;
+	bool recorded = false;
 
 	/* A route without a caller (the health check) needs no database. */
 	if (rt->auth == AUTH_NONE)
 		return rt->fn(r);
-
-	if (!connect_db(r))
+	if (!connect_db(r) || !authorize(r, rt))
 		return false;
-	rc = db_begin(r->db, rt->writes);
-	if (rc != DB_OK)
+	if (db_begin(r->db, rt->writes) != DB_OK)
 		return err_storage(&r->err);
-	if (!authorize(r, rt) || !rt->fn(r)) {
+	if (rt->writes && use_is_stale(r))
+		recorded = record_use(r);
+	if (!rt->fn(r)) {
 		db_rollback(r->db);
 		return false;
 	}
 	if (db_commit(r->db) != DB_OK)
 		return err_storage(&r->err);
+	if (!recorded)
+		record_use_if_free(r);
 	return true;
-}
-
-/* Keep a token's last use current to the minute, with at most one write a
- * minute per token, outside the request's transaction. */
-static void touch_token(struct req *r)
-{
-	int64_t now = util_now();
-
-	if (r->who.kind != ACTOR_TOKEN || now - r->who.last_used_at < TOUCH_INTERVAL_S)
-		return;
-	if (store_token_touch(r->db, r->who.id, now) != STORE_OK)
-		log_warn("could not record the use of token %lld", (long long)r->who.id);
 }
 
 void router_dispatch(struct req *r)
@@ -282,6 +300,8 @@ void router_dispatch(struct req *r)
 	if (!run(r, rt)) {
 		json_decref(r->reply);
 		r->reply = NULL;
+		if (!r->err.status)
+			err_set(&r->err, 500, "internal_error",
+			        "The server could not build its answer; nothing was changed.");
 	}
-	touch_token(r);
 }

@@ -1130,8 +1130,11 @@ enum store_rc store_customer_page(struct db *db, int64_t team, int64_t group, in
 	memset(set, 0, sizeof(*set));
 	rc =
 	    store_customer_ids(db, team, group, parent, level, pg, &set->page, &set->n_page, total);
-	if (rc == STORE_OK && set->n_page == 0)
+	if (rc != STORE_OK || set->n_page == 0) {
+		if (rc != STORE_OK)
+			customer_set_free(set);
 		return rc;
+	}
 	np = page_params(p, team, group, parent, level);
 	put_id(p, &np, set->page[0]);
 	put_id(p, &np, set->page[set->n_page - 1]);
@@ -1150,9 +1153,35 @@ enum store_rc store_customer_delete_tree(struct db *db, int64_t id, int64_t *del
 	 * the whole subtree is gone. */
 	return rc_of(db_exec(db, deleted,
 	                     "DELETE FROM customers WHERE id IN (WITH RECURSIVE tree(id) AS ("
-	                     "SELECT CAST($1 AS BIGINT) UNION ALL SELECT c.id FROM customers c "
+	                     "SELECT CAST($1 AS BIGINT) UNION SELECT c.id FROM customers c "
 	                     "JOIN tree t ON c.parent_id = t.id) SELECT id FROM tree)",
 	                     "i", id));
+}
+
+enum store_rc store_customer_in_subtree(struct db *db, int64_t root, int64_t id, bool *inside)
+{
+	int64_t n = 0;
+	enum store_rc rc = count(db, &n,
+	                         "WITH RECURSIVE tree(id) AS (SELECT CAST($1 AS BIGINT) UNION "
+	                         "SELECT c.id FROM customers c JOIN tree t ON c.parent_id = t.id) "
+	                         "SELECT COUNT(*) FROM tree WHERE id = $2",
+	                         root, id);
+
+	*inside = n > 0;
+	return rc;
+}
+
+enum store_rc store_level_rank_conflicts(struct db *db, int64_t level, int64_t rank, int64_t *n)
+{
+	return count(
+	    db, n,
+	    "SELECT (SELECT COUNT(*) FROM customers c JOIN customers p ON p.id = c.parent_id "
+	    "JOIN hierarchy_levels pl ON pl.id = p.level_id "
+	    "WHERE c.level_id = $1 AND pl.rank <= $2) + "
+	    "(SELECT COUNT(*) FROM customers p JOIN customers c ON c.parent_id = p.id "
+	    "JOIN hierarchy_levels cl ON cl.id = c.level_id "
+	    "WHERE p.level_id = $1 AND cl.rank >= $2)",
+	    level, rank);
 }
 
 enum store_rc store_customer_child_count(struct db *db, int64_t id, int64_t *n)

@@ -184,6 +184,11 @@ void customer_set_free(struct customer_set *set);
 
 enum store_rc store_customer_delete_tree(struct db *db, int64_t id, int64_t *deleted);
 enum store_rc store_customer_child_count(struct db *db, int64_t id, int64_t *n);
+/* Is id root itself or one of root's descendants? */
+enum store_rc store_customer_in_subtree(struct db *db, int64_t root, int64_t id, bool *inside);
+/* How many parent/child pairs moving level to rank would leave with the
+ * parent not strictly higher than the child. */
+enum store_rc store_level_rank_conflicts(struct db *db, int64_t level, int64_t rank, int64_t *n);
 /* Children whose level is not strictly below rank. */
 enum store_rc store_customer_children_not_below(struct db *db, int64_t id, int64_t rank,
                                                 int64_t *n);

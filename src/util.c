@@ -39,6 +39,19 @@ bool util_strlcpy(char *dst, const char *src, size_t cap)
 	return true;
 }
 
+size_t util_utf8_prefix(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n <= max)
+		return n;
+	n = max;
+	/* Step back over continuation bytes (10xxxxxx) to a character start. */
+	while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+		n--;
+	return n;
+}
+
 int64_t util_now(void)
 {
 	return (int64_t)time(NULL);

@@ -19,6 +19,10 @@ bool util_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 /* Copy src into dst of size cap, always terminated; false if truncated. */
 bool util_strlcpy(char *dst, const char *src, size_t cap);
 
+/* The length of the longest prefix of s of at most max bytes that does
+ * not end inside a UTF-8 character (s itself is valid UTF-8). */
+size_t util_utf8_prefix(const char *s, size_t max);
+
 /* Seconds since the epoch. */
 int64_t util_now(void);
 

@@ -367,3 +367,20 @@ VTEST(bad_input, odd_queries_never_fail_the_server)
 	}
 	expect_db_unchanged(before, "odd queries");
 }
+
+/* A message that quotes a long multi-byte name is cut between characters,
+ * so the refusal is still a JSON error and not an empty body. */
+VTEST(bad_input, long_multibyte_names_in_errors)
+{
+	const char *name = fmt("a%s", repeat("\xc3\xa9", 100));
+	struct resp *r;
+
+	world_tour(&w);
+	r = api(w.tok_test, "POST", "/api/create_customer/",
+	        J("{s:s, s:s}", "provided_id", "utf8", name, "x"));
+	expect_error(r, 400, "unknown_field");
+	cr_assert_gt(strlen(jstr(r->json, "error")), 10, "%s", r->body);
+	r = api(w.tok_test, "POST", "/api/create_customer/",
+	        J("{s:s, s:[s]}", "provided_id", "utf8", "group_tags", name));
+	expect_error(r, 400, "unknown_tag");
+}

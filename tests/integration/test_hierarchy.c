@@ -332,3 +332,35 @@ VTEST(hierarchy, reranking_levels_keeps_parents_higher)
 	          "re-ranking put a parent below its child: %ld %s", r->status, r->body);
 	expect_db_unchanged(before, "a re-ranking that would invert the hierarchy");
 }
+
+/* Raising a child's level above its parent is refused too: otherwise the
+ * parent could then take its own child as parent, a cycle. */
+VTEST(hierarchy, raising_a_level_above_a_parent_is_refused)
+{
+	json_int_t customer = 0;
+	const char *before;
+	json_t *levels;
+	size_t i;
+
+	world_tour(&w);
+	mk_level("Enterprise", level_rank("Customer") + 10);
+	mk_at("ent", "Enterprise", NULL);
+	mk_at("cust", "Customer", "ent");
+	levels = jget(adm("GET", "/admin/api/hierarchy_levels", NULL)->json, "items");
+	for (i = 0; i < json_array_size(levels); i++) {
+		if (strcmp(jstr(json_array_get(levels, i), "name"), "Customer") == 0)
+			customer = jint(json_array_get(levels, i), "id");
+	}
+	before = db_dump();
+	expect_error(adm("PATCH",
+	                 fmt("/admin/api/hierarchy_levels/%" JSON_INTEGER_FORMAT, customer),
+	                 J("{s:I}", "rank", level_rank("Customer") + 20)),
+	             409, "level_order_conflict");
+	expect_db_unchanged(before, "a re-ranking that would put a child above its parent");
+	expect_error(api(w.tok_test, "POST", "/api/update_customer/",
+	                 J("{s:s, s:s}", "provided_id", "ent", "parent_provided_id", "cust")),
+	             400, "invalid_parent");
+	expect_status(
+	    api(w.tok_test, "POST", "/api/delete_customer/", J("{s:s}", "provided_id", "ent")),
+	    200);
+}
