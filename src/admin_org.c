@@ -247,29 +247,64 @@ static bool tag_create(struct req *r)
 	       audit_record_id(r, "group_tag.create", "group_tag", id, NULL, o);
 }
 
+/* The item of a list whose "id" is id (new reference), or NULL. */
+static json_t *item_with_id(json_t *items, int64_t id)
+{
+	json_t *item;
+	size_t i;
+
+	json_array_foreach (items, i, item) {
+		if (json_integer_value(json_object_get(item, "id")) == id)
+			return json_incref(item);
+	}
+	return NULL;
+}
+
+static bool tag_json(struct req *r, int64_t id, json_t **out)
+{
+	json_t *items = NULL;
+
+	*out = NULL;
+	if (!req_store_ok(r, store_tag_list(r->db, r->who.team_id, &items), "group tag"))
+		return false;
+	*out = item_with_id(items, id);
+	json_decref(items);
+	return *out || req_not_found(r, "group tag");
+}
+
 static bool tag_patch(struct req *r)
 {
 	static const char *const fields[] = {"name", NULL};
 	int64_t id = r->path_ids[0];
 	const char *name = NULL;
-	json_t *body = NULL, *o;
+	json_t *body = NULL, *before = NULL, *o;
+	bool ok;
 
-	if (!admin_body(r, fields, &body) ||
-	    !jsonv_str(body, "name", limits.name_max, true, &name, &r->err) ||
-	    !req_store_ok(r, store_tag_rename(r->db, r->who.team_id, id, name), "group tag"))
-		return false;
-	o = json_pack("{sI ss}", "id", (json_int_t)id, "name", name);
-	return req_reply(r, 200, o) &&
-	       audit_record_id(r, "group_tag.rename", "group_tag", id, NULL, o);
+	ok = admin_body(r, fields, &body) &&
+	     jsonv_str(body, "name", limits.name_max, true, &name, &r->err) &&
+	     tag_json(r, id, &before) &&
+	     req_store_ok(r, store_tag_rename(r->db, r->who.team_id, id, name), "group tag");
+	if (ok) {
+		o = json_pack("{sI ss}", "id", (json_int_t)id, "name", name);
+		ok = req_reply(r, 200, o) &&
+		     audit_record_id(r, "group_tag.rename", "group_tag", id, before, o);
+	}
+	json_decref(before);
+	return ok;
 }
 
 static bool tag_delete(struct req *r)
 {
 	int64_t id = r->path_ids[0];
+	json_t *before = NULL;
+	bool ok;
 
-	return req_store_ok(r, store_tag_delete(r->db, r->who.team_id, id), "group tag") &&
-	       audit_record_id(r, "group_tag.delete", "group_tag", id, NULL, NULL) &&
-	       req_reply(r, 200, json_pack("{si}", "success", 1));
+	ok = tag_json(r, id, &before) &&
+	     req_store_ok(r, store_tag_delete(r->db, r->who.team_id, id), "group tag") &&
+	     audit_record_id(r, "group_tag.delete", "group_tag", id, before, NULL) &&
+	     req_reply(r, 200, json_pack("{si}", "success", 1));
+	json_decref(before);
+	return ok;
 }
 
 /* hierarchy levels */
@@ -321,16 +356,12 @@ static bool level_create(struct req *r)
 /* One level of the team as a JSON object (new reference), or 404. */
 static bool level_json(struct req *r, int64_t id, json_t **out)
 {
-	json_t *items = NULL, *item;
-	size_t i;
+	json_t *items = NULL;
 
 	*out = NULL;
 	if (!req_store_ok(r, store_level_list(r->db, r->who.team_id, &items), "hierarchy level"))
 		return false;
-	json_array_foreach (items, i, item) {
-		if (json_integer_value(json_object_get(item, "id")) == id)
-			*out = json_incref(item);
-	}
+	*out = item_with_id(items, id);
 	json_decref(items);
 	return *out || req_not_found(r, "hierarchy level");
 }

@@ -16,10 +16,13 @@
 #include "router.h"
 
 /* Words that mark a setting as a secret wherever they appear in its name,
- * in any case: "password", "db_password", "Password", "ssh_private_key"… */
+ * in any case: "password", "db_password", "Password", "ssh_private_key"…
+ * Connection strings (url, uri, dsn, connection…) count too: they often
+ * carry a password ("postgres://user:pass@host/db"). */
 static const char *const secret_words[] = {"password",   "passwd",          "secret", "private_key",
                                            "token",      "api_key",         "apikey", "credential",
-                                           "passphrase", "service_account", NULL};
+                                           "passphrase", "service_account", "url",    "uri",
+                                           "dsn",        "connection",      NULL};
 
 static bool is_secret_name(const char *key)
 {
@@ -186,15 +189,13 @@ static bool split_config(struct req *r, json_t *config, json_t *old_secrets, cha
 	text = json_dumps(s, JSON_COMPACT);
 	*pub = json_dumps(p, JSON_COMPACT);
 	*names = json_dumps(n, JSON_COMPACT);
-	ok = keyring_seal(r->db, text, sec);
+	ok = keyring_seal(r->db, text, sec, &r->err);
 	sodium_memzero(text, strlen(text));
 	free(text);
 	json_decref(p);
 	json_decref(s);
 	json_decref(n);
-	if (!ok)
-		return keyring_mismatch(&r->err);
-	return true;
+	return ok;
 }
 
 /* A data source's secrets, unsealed, as an object (new reference). */

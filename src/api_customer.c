@@ -169,8 +169,14 @@ static bool is_token_refresh(json_t *body)
 
 static bool refresh_and_reply(struct req *r, struct customer *c, struct group_view *g)
 {
-	return customer_refresh_token(r, c) && reload(r, c) && reply_customer(r, c, g, NULL) &&
-	       audit_record_id(r, "customer.refresh_token", "customer", c->id, NULL, NULL);
+	json_t *before = customer_json(r, c, g);
+	bool ok = before && customer_refresh_token(r, c) && reload(r, c) &&
+	          reply_customer(r, c, g, NULL) &&
+	          audit_record_id(r, "customer.refresh_token", "customer", c->id, before,
+	                          reply_object(r));
+
+	json_decref(before);
+	return ok;
 }
 
 static bool update_customer(struct req *r)
@@ -380,6 +386,19 @@ static bool find_tag(struct req *r, const char *name, int64_t *id)
 	return req_store_ok(r, rc, "group tag");
 }
 
+/* A tag's change for the audit log: its name before and after (or gone). */
+static bool audit_tag(struct req *r, const char *action, int64_t id, const char *was,
+                      const char *now)
+{
+	json_t *before = json_pack("{ss}", "name", was);
+	json_t *after = now ? json_pack("{ss}", "name", now) : NULL;
+	bool ok = audit_record_id(r, action, "group_tag", id, before, after);
+
+	json_decref(before);
+	json_decref(after);
+	return ok;
+}
+
 static bool rename_group_tag(struct req *r)
 {
 	static const char *const fields[] = {"name", "new_name", NULL};
@@ -392,8 +411,7 @@ static bool rename_group_tag(struct req *r)
 	       req_store_ok(r, store_tag_rename(r->db, r->who.team_id, id, new_name),
 	                    "group tag") &&
 	       req_reply(r, 200, tag_json(new_name)) &&
-	       audit_record_id(r, "group_tag.rename", "group_tag", id, NULL,
-	                       json_object_get(r->reply, "group_tag"));
+	       audit_tag(r, "group_tag.rename", id, name, new_name);
 }
 
 static bool delete_group_tag(struct req *r)
@@ -407,7 +425,7 @@ static bool delete_group_tag(struct req *r)
 	       find_tag(r, name, &id) &&
 	       req_store_ok(r, store_tag_delete(r->db, r->who.team_id, id), "group tag") &&
 	       req_reply(r, 200, json_pack("{si}", "success", 1)) &&
-	       audit_record_id(r, "group_tag.delete", "group_tag", id, NULL, NULL);
+	       audit_tag(r, "group_tag.delete", id, name, NULL);
 }
 
 #define TOKEN_READ(m, p, f)                                                                        \

@@ -25,7 +25,7 @@ bool embed_key_create(struct req *r, int64_t group, json_t **out)
 	sodium_bin2hex(hex, sizeof(hex), key, sizeof(key));
 	uuid_generate_random(uu);
 	uuid_unparse_lower(uu, key_id);
-	ok = keyring_seal(r->db, hex, &sealed) || keyring_mismatch(&r->err);
+	ok = keyring_seal(r->db, hex, &sealed, &r->err);
 	sodium_memzero(key, sizeof(key));
 	sodium_memzero(hex, sizeof(hex));
 	ok = ok &&

@@ -70,18 +70,24 @@ bool keyring_open(struct db *db, const char *key_file, bool create, char *msg, s
 	return true;
 }
 
-bool keyring_seal(struct db *db, const char *plaintext, char **sealed)
+bool keyring_seal(struct db *db, const char *plaintext, char **sealed, struct err *e)
 {
 	char *known = NULL;
+	enum store_rc rc;
 	bool current;
 
 	if (!loaded)
 		abort(); /* a programming error: the server opens the keyring first */
-	current = store_setting_get(db, "master_key_id", &known) == STORE_OK &&
-	          strcmp(known, master_id) == 0;
+	*sealed = NULL;
+	rc = store_setting_get(db, "master_key_id", &known);
+	current = rc == STORE_OK && strcmp(known, master_id) == 0;
 	free(known);
-	*sealed = current ? seal_encrypt(master, plaintext) : NULL;
-	return current;
+	if (rc == STORE_ERROR)
+		return err_storage(e);
+	if (!current)
+		return keyring_mismatch(e);
+	*sealed = seal_encrypt(master, plaintext);
+	return true;
 }
 
 bool keyring_mismatch(struct err *e)

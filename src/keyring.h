@@ -23,10 +23,10 @@ bool keyring_open(struct db *db, const char *key_file, bool create, char *msg,
                   size_t msglen) MUST_CHECK;
 
 /* Seal plaintext under the master key into *sealed (free it). Inside a
- * write transaction: false when the database has meanwhile been moved to
- * another master key (`visor rekey`), so nothing is sealed under a stale
- * key. */
-bool keyring_seal(struct db *db, const char *plaintext, char **sealed) MUST_CHECK;
+ * write transaction: refused (503 master_key_mismatch in e) when the
+ * database has meanwhile been moved to another master key (`visor
+ * rekey`), so nothing is sealed under a stale key. */
+bool keyring_seal(struct db *db, const char *plaintext, char **sealed, struct err *e) MUST_CHECK;
 
 /* Open a sealed value; *plaintext is new (free it). False if it does not
  * open under this key. */

@@ -96,8 +96,9 @@ static struct bucket *find(const struct ratelimit *rl, struct bucket *row,
 	return victim;
 }
 
-/* Is a token there? With spend, take it. */
-static bool check(struct ratelimit *rl, const char *key, double now, bool spend,
+/* Take cost tokens if they are there; a negative cost gives tokens back
+ * (never past the burst). */
+static bool check(struct ratelimit *rl, const char *key, double now, double cost,
                   double *retry_after)
 {
 	unsigned char id[ID_BYTES];
@@ -116,23 +117,23 @@ static bool check(struct ratelimit *rl, const char *key, double now, bool spend,
 	b->tokens = level_at(rl, b, now);
 	if (now > b->last)
 		b->last = now;
-	allowed = b->tokens >= 1;
-	if (allowed && spend)
-		b->tokens -= 1;
+	allowed = b->tokens >= cost;
+	if (allowed)
+		b->tokens = b->tokens - cost > rl->burst ? rl->burst : b->tokens - cost;
 	else if (retry_after)
-		*retry_after = (1 - b->tokens) / rl->rate;
+		*retry_after = (cost - b->tokens) / rl->rate;
 	pthread_mutex_unlock(&rl->locks[set % STRIPES]);
 	return allowed;
 }
 
 bool ratelimit_take(struct ratelimit *rl, const char *key, double now, double *retry_after)
 {
-	return check(rl, key, now, true, retry_after);
+	return check(rl, key, now, 1, retry_after);
 }
 
-bool ratelimit_peek(struct ratelimit *rl, const char *key, double now, double *retry_after)
+void ratelimit_give(struct ratelimit *rl, const char *key, double now)
 {
-	return check(rl, key, now, false, retry_after);
+	check(rl, key, now, -1, NULL);
 }
 
 void ratelimit_free(struct ratelimit *rl)

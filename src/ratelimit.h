@@ -33,9 +33,10 @@ struct ratelimit *ratelimit_new(double rate_per_s, double burst, size_t max_keys
  */
 bool ratelimit_take(struct ratelimit *rl, const char *key, double now, double *retry_after);
 
-/* Would ratelimit_take allow key now? Takes nothing (for limits that count
- * only failures, checked before the attempt). */
-bool ratelimit_peek(struct ratelimit *rl, const char *key, double now, double *retry_after);
+/* Give back a token taken by ratelimit_take (never past the burst): for
+ * limits that count only failures, a token is taken before each attempt
+ * and given back when it succeeds, so parallel attempts cannot all pass. */
+void ratelimit_give(struct ratelimit *rl, const char *key, double now);
 
 /* Release the limiter; NULL is fine. No call may be running on it. */
 void ratelimit_free(struct ratelimit *rl);

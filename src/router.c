@@ -62,12 +62,14 @@ static bool authenticate(struct req *r, enum auth_mode mode)
 	double now = monotonic_now(), retry = 0;
 	bool ok;
 
-	if (failure_limiter && !ratelimit_peek(failure_limiter, r->client, now, &retry))
+	if (failure_limiter && !ratelimit_take(failure_limiter, r->client, now, &retry))
 		return too_many(r, "too_many_failures", retry,
 		                "Too many failed sign-ins from this address.");
 	ok = mode == AUTH_TOKEN ? auth_token(r) : auth_admin(r);
-	if (!ok && r->err.status == 401 && failure_limiter)
-		ratelimit_take(failure_limiter, r->client, now, NULL);
+	/* Only failures count: an attempt that was not refused as 401 gives
+	 * its token back. */
+	if (failure_limiter && (ok || r->err.status != 401))
+		ratelimit_give(failure_limiter, r->client, now);
 	return ok;
 }
 
