@@ -4,6 +4,7 @@
 #   make test    install what is missing, build, run every test
 #   make format  rewrite the sources with the pinned clang-format
 #   make bench   measure Visor against nginx (see bench/README.md)
+#   make sanitize  every test again with AddressSanitizer and UBSan
 
 BUILD      ?= build
 DB         ?= sqlite:visor.db
@@ -16,7 +17,7 @@ PACKAGES := gcc make pkg-config meson ninja-build \
 	libcriterion-dev libcurl4-openssl-dev clang-format sqlite3 curl
 BENCH_PACKAGES := wrk nginx-light nodejs
 
-.PHONY: all deps build run test format format-check bench clean
+.PHONY: all deps build run test format format-check bench sanitize clean
 
 all: build
 
@@ -44,5 +45,11 @@ bench:
 	@$(MAKE) --no-print-directory build
 	@./bench/run.sh $(BUILD)/visor
 
+sanitize: deps
+	@test -f build-asan/build.ninja || \
+		meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug >/dev/null
+	@ninja -C build-asan
+	@meson test -C build-asan --print-errorlogs --num-processes 2
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan
