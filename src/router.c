@@ -258,9 +258,23 @@ static void record_use_if_free(struct req *r)
 		db_rollback(r->db);
 }
 
-/* Who is asking is settled before any transaction opens, so that a refused
- * caller never queues for the writer lock; then the handler runs inside
- * the request's transaction. */
+/* Open the request's transaction and settle who is asking: a writing
+ * route authenticates first, so that a refused caller never queues for the
+ * writer lock; a reading one inside its read transaction, which then
+ * serves both. */
+static bool open_and_authorize(struct req *r, const struct route *rt)
+{
+	if (rt->writes && !authorize(r, rt))
+		return false;
+	if (db_begin(r->db, rt->writes) != DB_OK)
+		return err_storage(&r->err);
+	if (!rt->writes && !authorize(r, rt)) {
+		db_rollback(r->db);
+		return false;
+	}
+	return true;
+}
+
 static bool run(struct req *r, const struct route *rt)
 {
 	bool recorded = false;
@@ -268,10 +282,8 @@ static bool run(struct req *r, const struct route *rt)
 	/* A route without a caller (the health check) needs no database. */
 	if (rt->auth == AUTH_NONE)
 		return rt->fn(r);
-	if (!connect_db(r) || !authorize(r, rt))
+	if (!connect_db(r) || !open_and_authorize(r, rt))
 		return false;
-	if (db_begin(r->db, rt->writes) != DB_OK)
-		return err_storage(&r->err);
 	if (rt->writes && use_is_stale(r))
 		recorded = record_use(r);
 	if (!rt->fn(r)) {
