@@ -49,11 +49,43 @@ static bool customer_id(struct req *r, const char *pid, int64_t *id)
 	return req_store_ok(r, rc, "customer");
 }
 
+/* The optional parts of an embed's claims, under Explo's claim names where
+ * Explo documents one: the origin (iss), read-only report builder features
+ * (rbc), no editing of editable sections (des); and a single chart (cht). */
+static bool optional_claims(struct req *r, json_t *body, json_t *claims)
+{
+	const char *origin = NULL, *chart = NULL;
+	json_t *features = NULL;
+	bool present = false, no_edit = false;
+
+	if (!jsonv_str(body, "embed_origin", limits.name_max, false, &origin, &r->err) ||
+	    !jsonv_str(body, "chart_id", limits.id_max, false, &chart, &r->err) ||
+	    !jsonv_str_array(body, "rb_allowed_features", limits.id_max, &features, &r->err) ||
+	    !jsonv_bool(body, "disable_editable_section_editing", &present, &no_edit, &r->err))
+		return false;
+	if (origin)
+		json_object_set_new(claims, "iss", json_string(origin));
+	if (chart)
+		json_object_set_new(claims, "cht", json_string(chart));
+	if (features)
+		json_object_set(claims, "rbc", features);
+	if (present)
+		json_object_set_new(claims, "des", json_boolean(no_edit));
+	return true;
+}
+
 static bool generate_jwt(struct req *r)
 {
-	static const char *const fields[] = {"provided_id", "embed_id",     "key_id",
-	                                     "expiration",  "embed_origin", NULL};
-	const char *pid = NULL, *embed = NULL, *key_id = NULL, *origin = NULL;
+	static const char *const fields[] = {"provided_id",
+	                                     "embed_id",
+	                                     "key_id",
+	                                     "expiration",
+	                                     "embed_origin",
+	                                     "chart_id",
+	                                     "rb_allowed_features",
+	                                     "disable_editable_section_editing",
+	                                     NULL};
+	const char *pid = NULL, *embed = NULL, *key_id = NULL;
 	int64_t life = 0, now = util_now(), cid = 0;
 	json_t *body = NULL, *claims;
 	char *jwt = NULL;
@@ -63,16 +95,14 @@ static bool generate_jwt(struct req *r)
 	    !jsonv_str(body, "provided_id", limits.id_max, true, &pid, &r->err) ||
 	    !jsonv_str(body, "embed_id", limits.id_max, true, &embed, &r->err) ||
 	    !jsonv_str(body, "key_id", 64, false, &key_id, &r->err) ||
-	    !jsonv_str(body, "embed_origin", limits.name_max, false, &origin, &r->err) ||
 	    !expiration(r, body, &life) || !customer_id(r, pid, &cid))
 		return false;
 	/* cid pins the token to this customer: a customer deleted and created
 	 * again, or another renamed to the same provided_id, is not it. */
 	claims = json_pack("{ss sI ss sI sI}", "cst", pid, "cid", (json_int_t)cid, "dsh", embed,
 	                   "iat", (json_int_t)now, "exp", (json_int_t)(now + life));
-	if (origin)
-		json_object_set_new(claims, "origin", json_string(origin));
-	ok = embed_sign(r, r->who.group_id, key_id, claims, &jwt) &&
+	ok = optional_claims(r, body, claims) &&
+	     embed_sign(r, r->who.group_id, key_id, claims, &jwt) &&
 	     req_reply(r, 200, json_pack("{si ss}", "success", 1, "jwt", jwt));
 	json_decref(claims);
 	free(jwt);

@@ -194,13 +194,28 @@ VTEST(embed_keys, generate_makes_a_dir_a256gcm_jwe)
 	c = claims_of(jwt, e.key_test);
 	cr_assert_str_eq(jstr(c, "cst"), "acme", "%s", jdump(c));
 	cr_assert_str_eq(jstr(c, "dsh"), "dash-1", "%s", jdump(c));
-	cr_assert_str_eq(jstr(c, "origin"), "https://app.acme.test", "%s", jdump(c));
+	cr_assert_str_eq(jstr(c, "iss"), "https://app.acme.test", "%s", jdump(c));
 	cr_assert(jint(c, "iat") >= now - 5 && jint(c, "iat") <= now + 5, "iat: %s", jdump(c));
 	cr_assert_eq(jint(c, "exp") - jint(c, "iat"), 86400, "the default life is 24 h: %s",
 	             jdump(c));
 
 	c = claims_of(mk_jwt(e.w.tok_test, "acme", "dash-2", NULL), e.key_test);
-	cr_assert_null(jget(c, "origin"), "origin without embed_origin: %s", jdump(c));
+	cr_assert_null(jget(c, "iss"), "origin without embed_origin: %s", jdump(c));
+}
+
+/* Explo's other generate_jwt fields are taken, as Explo's claims. */
+VTEST(embed_keys, explo_report_builder_fields_become_claims)
+{
+	json_t *c;
+
+	embed_world(&e);
+	c = claims_of(mk_jwt(e.w.tok_test, "acme", "rb-1",
+	                     J("{s:[s,s], s:b, s:s}", "rb_allowed_features", "flt", "srt",
+	                       "disable_editable_section_editing", 1, "chart_id", "chart-7")),
+	              e.key_test);
+	cr_assert_eq(json_array_size(jget(c, "rbc")), 2, "rbc: %s", jdump(c));
+	cr_assert(json_is_true(jget(c, "des")), "des: %s", jdump(c));
+	cr_assert_str_eq(jstr(c, "cht"), "chart-7", "%s", jdump(c));
 }
 
 VTEST(embed_keys, expiration_sets_the_life)
