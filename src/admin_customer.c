@@ -43,13 +43,40 @@ static bool reply_customer(struct req *r, int64_t id, unsigned status)
 	return ok;
 }
 
+/* The views of the groups a page touches, loaded once each. */
+struct views {
+	struct group_view v[16];
+	size_t n;
+};
+
+static const struct group_view *view_of(struct req *r, struct views *vs, int64_t group,
+                                        struct group_view *spare)
+{
+	for (size_t i = 0; i < vs->n; i++) {
+		if (vs->v[i].id == group)
+			return &vs->v[i];
+	}
+	/* Past the cache's size a view is loaded for one customer only. */
+	group_view_free(spare);
+	if (!req_store_ok(
+	        r,
+	        store_group_view(r->db, r->who.team_id, group, vs->n < 16 ? &vs->v[vs->n] : spare),
+	        "group"))
+		return NULL;
+	return vs->n < 16 ? &vs->v[vs->n++] : spare;
+}
+
+/* A page of the team's customers (or one group's), read with their
+ * ancestors in a few statements. */
 static bool customer_list(struct req *r)
 {
 	const char *gq = req_query(r, "group_id");
-	int64_t group = 0, total = 0, *ids = NULL;
+	struct customer_set set = {0};
+	struct views vs = {0};
+	struct group_view spare = {0};
+	int64_t group = 0, total = 0;
 	json_t *items = json_array();
 	struct page pg;
-	size_t n = 0;
 	bool ok;
 
 	if (gq && !util_parse_i64(gq, 1, INT64_MAX, &group)) {
@@ -57,15 +84,26 @@ static bool customer_list(struct req *r)
 		return err_set(&r->err, 400, "wrong_type", "\"group_id\" must be a positive id.");
 	}
 	ok = admin_page(r, &pg) &&
-	     req_store_ok(
-	         r, store_customer_ids(r->db, r->who.team_id, group, 0, 0, pg, &ids, &n, &total),
-	         "customer");
-	for (size_t i = 0; ok && i < n; i++) {
-		ok = reply_customer(r, ids[i], 200);
-		if (ok)
-			json_array_append(items, r->reply);
+	     req_store_ok(r,
+	                  store_customer_page(r->db, r->who.team_id, group, 0, 0, pg, &set, &total),
+	                  "customer");
+	for (size_t i = 0; ok && i < set.n_page; i++) {
+		struct customer *c = customer_set_find(&set, set.page[i]);
+		const struct group_view *g = NULL;
+		json_t *o = NULL;
+
+		if (!c) /* the page and its rows come from one transaction */
+			ok = err_storage(&r->err);
+		else if (!(g = view_of(r, &vs, c->group_id, &spare)) ||
+		         !(o = customer_admin_json_in(r, c, g, &set)))
+			ok = false;
+		else
+			json_array_append_new(items, o);
 	}
-	free(ids);
+	customer_set_free(&set);
+	for (size_t i = 0; i < vs.n; i++)
+		group_view_free(&vs.v[i]);
+	group_view_free(&spare);
 	if (!ok) {
 		json_decref(items);
 		return false;

@@ -96,7 +96,13 @@ json_t *customer_json_in(struct req *r, const struct customer *c, const struct g
 
 json_t *customer_admin_json(struct req *r, const struct customer *c, const struct group_view *g)
 {
-	json_t *o = customer_json(r, c, g);
+	return customer_admin_json_in(r, c, g, NULL);
+}
+
+json_t *customer_admin_json_in(struct req *r, const struct customer *c, const struct group_view *g,
+                               const struct customer_set *set)
+{
+	json_t *o = customer_json_in(r, c, g, set);
 
 	if (o) {
 		json_object_set_new(o, "id", json_integer(c->id));

@@ -33,6 +33,10 @@ json_t *customer_admin_json(struct req *r, const struct customer *c, const struc
  * looking anything up (for a get-or-create that finds the customer). */
 bool customer_check_types(struct req *r, json_t *body) MUST_CHECK;
 
+/* The same, with ancestors from a page's set (see customer_json_in). */
+json_t *customer_admin_json_in(struct req *r, const struct customer *c, const struct group_view *g,
+                               const struct customer_set *set);
+
 /* Create a customer in group g from a create body (already checked for
  * unknown fields). On success c holds the stored customer. */
 bool customer_create(struct req *r, json_t *body, const struct group_view *g,
