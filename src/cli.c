@@ -158,11 +158,6 @@ static struct db *open_keyed_db(const char *url, const char *key_file, bool crea
 	return db;
 }
 
-static bool parse_size(const char *arg, int64_t min, int64_t max, int64_t *out)
-{
-	return util_parse_i64(arg, min, max, out);
-}
-
 enum serve_opt {
 	OPT_DB = 1000,
 	OPT_LISTEN,
@@ -200,33 +195,33 @@ static bool serve_number(int opt, const char *arg)
 
 	switch (opt) {
 	case OPT_THREADS:
-		if (!parse_size(arg, 1, 256, &v))
+		if (!util_parse_i64(arg, 1, 256, &v))
 			return false;
 		limits.threads = (unsigned)v;
 		return true;
 	case OPT_MAX_BODY:
-		if (!parse_size(arg, 1024, 1 << 30, &v))
+		if (!util_parse_i64(arg, 1024, 1 << 30, &v))
 			return false;
 		limits.body_max = (size_t)v;
 		return true;
 	case OPT_MAX_CONN:
-		if (!parse_size(arg, 1, 1000000, &v))
+		if (!util_parse_i64(arg, 1, 1000000, &v))
 			return false;
 		limits.connections = (unsigned)v;
 		return true;
 	case OPT_TOKEN_RATE:
-		if (!parse_size(arg, 0, 1000000, &v))
+		if (!util_parse_i64(arg, 0, 1000000, &v))
 			return false;
 		limits.token_rate = (double)v;
 		limits.token_burst = (double)v * 2;
 		return true;
 	case OPT_AUTH_FAILURES:
-		if (!parse_size(arg, 0, 1000000, &v))
+		if (!util_parse_i64(arg, 0, 1000000, &v))
 			return false;
 		limits.auth_failures = (double)v;
 		return true;
 	default:
-		if (!parse_size(arg, 1, 86400, &v))
+		if (!util_parse_i64(arg, 1, 86400, &v))
 			return false;
 		limits.idle_timeout_s = (unsigned)v;
 		return true;
